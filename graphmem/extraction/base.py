@@ -29,6 +29,8 @@ class ExtractionRequest:
     known_entities: list[KnownEntity] = field(default_factory=list)
     speakers: list[str] = field(default_factory=list)
     """Names of the conversation's participants, when known."""
+    user_name: str | None = None
+    """Name to use for the speaker of ``user`` turns that carry no name."""
 
 
 @dataclass(slots=True)

@@ -88,7 +88,8 @@ class StoreTransaction(Protocol):
         ...
 
     def put_entities(self, entities: Sequence[Entity]) -> None:
-        """Insert or replace entities by id (with embeddings)."""
+        """Insert or replace entities by id; a record whose embedding is None keeps the
+        stored embedding (the same holds for episodes and facts)."""
         ...
 
     def put_facts(self, facts: Sequence[Fact]) -> None:

@@ -172,7 +172,8 @@ CREATE TRIGGER IF NOT EXISTS {table}_vec_insert AFTER INSERT ON {table}
 WHEN new.embedding IS NOT NULL BEGIN
     INSERT INTO index_log (kind, item_rowid, op) VALUES ('{kind}', new.rowid, 'add');
 END;
-CREATE TRIGGER IF NOT EXISTS {table}_vec_update AFTER UPDATE OF embedding ON {table} BEGIN
+CREATE TRIGGER IF NOT EXISTS {table}_vec_update AFTER UPDATE OF embedding ON {table}
+WHEN new.embedding IS NOT old.embedding BEGIN
     INSERT INTO index_log (kind, item_rowid, op)
     VALUES ('{kind}', new.rowid, CASE WHEN new.embedding IS NULL THEN 'remove' ELSE 'add' END);
 END;

@@ -22,7 +22,15 @@ def _ids(values: Sequence[uuid.UUID]) -> list[str]:
 
 def _upsert(table: str, columns: str) -> str:
     names = [name.strip() for name in columns.split(",")]
-    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "id")
+    # An incoming record without an embedding keeps the stored one (records read back
+    # from the store do not carry their vectors).
+    updates = ", ".join(
+        f"{name} = coalesce(excluded.{name}, {table}.{name})"
+        if name == "embedding"
+        else f"{name} = excluded.{name}"
+        for name in names
+        if name != "id"
+    )
     return (
         f"INSERT INTO {table} ({columns}) VALUES ({_marks(len(names))}) "
         f"ON CONFLICT (id) DO UPDATE SET {updates}"

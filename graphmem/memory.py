@@ -1,0 +1,463 @@
+"""``graphmem.Memory``: the front door. Add conversation turns, search what is true.
+
+Close to Mem0's API so its users can switch::
+
+    from graphmem import Memory
+
+    with Memory() as memory:
+        memory.add("I moved to Denver last month", user_id="alice")
+        result = memory.search("where does alice live?", user_id="alice")
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graphmem.config import MemoryConfig
+from graphmem.embedding.base import Embedder
+from graphmem.errors import InvalidInputError, NotFoundError
+from graphmem.extraction.base import Extractor
+from graphmem.filters import parse_filter
+from graphmem.models.records import AuditEvent, Entity, Episode, Fact
+from graphmem.models.results import AddResult, HistoryEntry, SearchResult
+from graphmem.models.scope import Scope
+from graphmem.models.time import utcnow
+from graphmem.resolution.resolver import EntityResolver
+from graphmem.retrieval import Retriever, build_context
+from graphmem.setup import build_components
+from graphmem.store.base import CheckReport, GraphStore, ProgressCallback, ScopeCounts
+from graphmem.temporal.history import order_history
+from graphmem.temporal.predicates import PredicateCatalogue
+from graphmem.temporal.view import TemporalView
+from graphmem.writing.edits import Editor
+from graphmem.writing.ingest import Ingestor
+from graphmem.writing.messages import (
+    check_metadata,
+    check_text,
+    check_timestamp,
+    parse_messages,
+)
+from graphmem.writing.triples import parse_triples
+
+
+class MemorySnapshot(BaseModel):
+    """What ``get_all`` returns: a scope's facts, entities and episodes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: list[Fact] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    episodes: list[Episode] = Field(default_factory=list)
+
+
+def _uuid(value: uuid.UUID | str, what: str = "id") -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a UUID or a string, got {type(value).__name__}")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInputError(f"{what} {value!r} is not a valid UUID") from None
+
+
+def _limit(value: object, name: str = "limit") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise InvalidInputError(f"{name} must be an integer between 1 and 10000")
+    return value
+
+
+class Memory:
+    """Long-term graph memory for one application.
+
+    Construct with no arguments for the embedded store in ``$GRAPHMEM_HOME`` (default
+    ``~/.graphmem``), the bundled MiniLM embedder and the offline rules extractor (or
+    Claude / an OpenAI-compatible model when their API keys are set). Every part can
+    be replaced: pass ``config=``, ``path=``, ``store=``, ``embedder=`` or ``extractor=``.
+    """
+
+    def __init__(
+        self,
+        config: MemoryConfig | None = None,
+        *,
+        path: str | Path | None = None,
+        store: GraphStore | None = None,
+        embedder: Embedder | None = None,
+        extractor: Extractor | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        config = config or MemoryConfig()
+        if path is not None:
+            config = config.model_copy(update={"path": Path(path)})
+        parts = build_components(
+            config, store=store, embedder=embedder, extractor=extractor, progress=progress
+        )
+        self.config = config
+        self._store: GraphStore = parts.store
+        self._embedder: Embedder = parts.embedder
+        self._extractor: Extractor = parts.extractor
+        self._llm = parts.llm
+        self._catalogue: PredicateCatalogue = parts.catalogue
+        resolver = EntityResolver(self._store, self._embedder, llm=self._llm)
+        self._ingestor = Ingestor(
+            self._store,
+            self._embedder,
+            self._extractor,
+            resolver,
+            self._catalogue,
+            recent_window=config.recent_window,
+            embed_facts=config.embed_facts,
+        )
+        self._editor = Editor(self._store, embed=lambda text: self._embedder.embed([text])[0].tolist())
+        self._retriever = Retriever(self._store, self._embedder)
+
+    # -- parts -------------------------------------------------------------------------
+    @property
+    def store(self) -> GraphStore:
+        """The backing graph store."""
+        return self._store
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder in use."""
+        return self._embedder
+
+    @property
+    def extractor(self) -> Extractor:
+        """The extractor in use (``rules`` when no LLM is configured)."""
+        return self._extractor
+
+    @property
+    def catalogue(self) -> PredicateCatalogue:
+        """The predicate catalogue (cardinalities, synonyms)."""
+        return self._catalogue
+
+    # -- writing -----------------------------------------------------------------------
+    def add(
+        self,
+        messages: str | Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        timestamp: datetime | str | float | None = None,
+        infer: bool = True,
+    ) -> AddResult:
+        """Remember conversation turns.
+
+        ``messages`` is a string (one user turn), an OpenAI-style ``{"role", "content",
+        "name"?}`` dict, or a list of them. Each becomes an episode; with ``infer`` (the
+        default) the extractor turns them into entities and facts, reconciled with
+        what the scope already knows. ``timestamp`` is when the turns were said.
+        """
+        scope = Scope.of(user_id, agent_id, run_id)
+        parsed = parse_messages(messages, max_chars=self.config.max_message_chars)
+        return self._ingestor.add_messages(
+            parsed,
+            scope,
+            metadata=check_metadata(metadata),
+            timestamp=check_timestamp(timestamp),
+            infer=bool(infer),
+        )
+
+    def add_facts(
+        self,
+        triples: Sequence[Any],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        source: uuid.UUID | str | None = None,
+        timestamp: datetime | str | float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> AddResult:
+        """Remember pre-extracted triples without any LLM.
+
+        Each triple is ``(subject, predicate, object[, fact[, valid_at]])`` or a dict with
+        those keys (plus ``invalid_at``, ``confidence``, ``source``, ``subject_type``,
+        ``object_type``, ``metadata``). ``source`` is the provenance: the id of a stored
+        episode, or a text that is stored as a new episode (default: the triples).
+        """
+        scope = Scope.of(user_id, agent_id, run_id)
+        parsed = parse_triples(triples, max_chars=self.config.max_message_chars)
+        default_source = _source(source, self.config.max_message_chars)
+        return self._ingestor.add_triples(
+            parsed,
+            scope,
+            default_source=default_source,
+            timestamp=check_timestamp(timestamp),
+            metadata=check_metadata(metadata),
+        )
+
+    # -- reading -----------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 10,
+        filters: Mapping[str, Any] | None = None,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+    ) -> SearchResult:
+        """Facts, entities and episodes relevant to ``query``, best first.
+
+        Facts are those valid now, or at event time ``as_of`` as known at system time
+        ``known_at``; each carries its score, validity, provenance and the graph paths
+        that connect it to the query's entry points.
+        """
+        scope = Scope.of(user_id, agent_id, run_id)
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidInputError("query must be a non-empty string")
+        view = TemporalView.at(as_of, known_at)
+        return self._retriever.search(
+            query, scope, limit=_limit(limit), view=view, filters=parse_filter(filters)
+        )
+
+    def context(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        max_tokens: int = 1000,
+        as_of: datetime | None = None,
+    ) -> str:
+        """A prompt-ready block of what memory knows about ``query``, within ``max_tokens``."""
+        result = self.search(
+            query, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=30, as_of=as_of
+        )
+        return build_context(result, max_tokens=_limit(max_tokens, "max_tokens"))
+
+    def get(
+        self,
+        record_id: uuid.UUID | str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Fact | Entity | Episode:
+        """A fact, entity or episode by id; with a scope, only if it belongs to it."""
+        rid = _uuid(record_id)
+        scope = (
+            Scope.of(user_id, agent_id, run_id)
+            if any(v is not None for v in (user_id, agent_id, run_id))
+            else None
+        )
+        for fact in self._store.get_facts([rid]):
+            _require(scope, fact.user_id, fact.agent_id, fact.run_id, rid)
+            return fact
+        for episode in self._store.get_episodes([rid]):
+            _require(scope, episode.user_id, episode.agent_id, episode.run_id, rid)
+            return episode
+        for entity in self._store.get_entities([rid]):
+            if scope is not None and not scope.contains_entity(entity.owner):
+                raise NotFoundError(f"no record {rid} in scope {scope.describe()}")
+            return entity
+        raise NotFoundError(f"no record {rid}")
+
+    def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 100,
+        filters: Mapping[str, Any] | None = None,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+    ) -> MemorySnapshot:
+        """The scope's facts (valid at ``as_of`` as known at ``known_at``), entities and
+        episodes, newest first; ``filters`` apply to facts' and episodes' metadata."""
+        scope = Scope.of(user_id, agent_id, run_id)
+        limit = _limit(limit)
+        condition = parse_filter(filters)
+        view = TemporalView.at(as_of, known_at)
+        facts = [
+            f
+            for f in self._store.list_facts(scope, limit=10_000, include_expired=not view.is_now)
+            if view.includes(f) and (condition is None or condition.matches(f.metadata))
+        ][:limit]
+        episodes = [
+            e
+            for e in self._store.list_episodes(scope, limit=10_000 if condition else limit)
+            if condition is None or condition.matches(e.metadata)
+        ][:limit]
+        entities = self._store.list_entities(scope, limit=limit)
+        return MemorySnapshot(facts=facts, entities=entities, episodes=episodes)
+
+    def history(
+        self,
+        record_id: uuid.UUID | str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[HistoryEntry]:
+        """Every version of a fact (or of every fact of an entity), oldest first."""
+        rid = _uuid(record_id)
+        record = self.get(rid, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        now = utcnow()
+        if isinstance(record, Fact):
+            owner_scope = Scope.model_construct(**_owner_ids(record.owner))
+            versions = [
+                f
+                for f in self._store.entity_history(owner_scope, record.subject_id)
+                if f.subject_id == record.subject_id and f.predicate == record.predicate
+            ]
+            return order_history(versions, now=now)
+        if isinstance(record, Entity):
+            scope = Scope.model_construct(**_owner_ids(record.owner))
+            return order_history(self._store.entity_history(scope, record.id), now=now)
+        raise InvalidInputError("history() takes a fact id or an entity id, not an episode id")
+
+    def audit_log(
+        self, *, user_id: str | None = None, agent_id: str | None = None,
+        run_id: str | None = None, limit: int = 100,
+    ) -> list[AuditEvent]:
+        """The scope owner's newest audit events."""
+        scope = Scope.of(user_id, agent_id, run_id)
+        return self._store.audit_log(scope.owner, limit=_limit(limit))
+
+    # -- changing and deleting ---------------------------------------------------------
+    def update(
+        self,
+        fact_id: uuid.UUID | str,
+        *,
+        fact: str | None = None,
+        valid_at: datetime | str | None = None,
+        invalid_at: datetime | str | None = None,
+        confidence: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Fact:
+        """Correct a fact. The old version stays in history, marked ``corrected``."""
+        scope = _optional_scope(user_id, agent_id, run_id)
+        if fact is not None and (not isinstance(fact, str) or not fact.strip()):
+            raise InvalidInputError("fact must be a non-empty string")
+        if confidence is not None and not (isinstance(confidence, int | float) and 0 <= confidence <= 1):
+            raise InvalidInputError("confidence must be a number between 0 and 1")
+        return self._editor.update_fact(
+            _uuid(fact_id, "fact_id"),
+            scope=scope,
+            fact=fact,
+            valid_at=check_timestamp(valid_at, field="valid_at"),
+            invalid_at=check_timestamp(invalid_at, field="invalid_at"),
+            confidence=float(confidence) if confidence is not None else None,
+            metadata=check_metadata(metadata) if metadata is not None else None,
+        )
+
+    def delete(
+        self,
+        record_id: uuid.UUID | str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        """Hard-delete a fact, an episode (undoing what it caused) or an entity."""
+        scope = _optional_scope(user_id, agent_id, run_id)
+        record = self.get(record_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        if isinstance(record, Fact):
+            self._editor.delete_fact(record.id, scope=scope, actor=None)
+        elif isinstance(record, Episode):
+            self._editor.delete_episode(record.id, scope=scope, actor=None)
+        else:
+            self._editor.delete_entity(record.id, actor=None)
+
+    def delete_episode(
+        self,
+        episode_id: uuid.UUID | str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, int]:
+        """Remove an episode and undo its effects; returns counts of what changed."""
+        scope = _optional_scope(user_id, agent_id, run_id)
+        return self._editor.delete_episode(_uuid(episode_id, "episode_id"), scope=scope, actor=None)
+
+    def forget(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> ScopeCounts:
+        """Hard-delete everything of a scope, across the graph and every index."""
+        return self._store.forget(Scope.of(user_id, agent_id, run_id))
+
+    def reset(self) -> None:
+        """Delete every memory of every scope. There is no undo."""
+        self._store.reset()
+
+    # -- administration ----------------------------------------------------------------
+    def stats(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> ScopeCounts:
+        """Record counts of one scope, or of the whole store when no id is given."""
+        return self._store.counts(_optional_scope(user_id, agent_id, run_id))
+
+    def reindex(self, progress: ProgressCallback | None = None) -> None:
+        """Rebuild the vector and keyword indexes from the source of truth."""
+        self._store.reindex(progress)
+
+    def check(self, *, repair: bool = False) -> CheckReport:
+        """Check the store's integrity; with ``repair``, rebuild derived data."""
+        return self._store.check(repair=repair)
+
+    def close(self) -> None:
+        """Flush indexes and release the store. Idempotent."""
+        self._store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _optional_scope(user_id: str | None, agent_id: str | None, run_id: str | None) -> Scope | None:
+    if user_id is None and agent_id is None and run_id is None:
+        return None
+    return Scope.of(user_id, agent_id, run_id)
+
+
+def _require(
+    scope: Scope | None, user_id: str | None, agent_id: str | None, run_id: str | None,
+    record_id: uuid.UUID,
+) -> None:
+    if scope is not None and not scope.contains(user_id, agent_id, run_id):
+        # Same error as a missing id: existence in another scope is not disclosed.
+        raise NotFoundError(f"no record {record_id} in scope {scope.describe()}")
+
+
+def _owner_ids(owner: str) -> dict[str, str]:
+    kind, _, value = owner.partition(":")
+    return {f"{kind}_id": value}
+
+
+def _source(source: object, max_chars: int) -> uuid.UUID | str | None:
+    if source is None or isinstance(source, uuid.UUID):
+        return source
+    if not isinstance(source, str):
+        raise InvalidInputError("source must be an episode id or a text")
+    try:
+        return uuid.UUID(source)
+    except ValueError:
+        return check_text(source, field="source", max_chars=max_chars)
+
+
+__all__ = ["Memory", "MemorySnapshot"]
