@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from graphmem.async_memory import AsyncMemory
     from graphmem.config import MemoryConfig, Neo4jSettings
     from graphmem.errors import (
         GraphmemError,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "AddResult": "graphmem.models.results",
+    "AsyncMemory": "graphmem.async_memory",
     "Entity": "graphmem.models.records",
     "Episode": "graphmem.models.records",
     "Fact": "graphmem.models.records",
