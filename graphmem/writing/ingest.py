@@ -358,7 +358,11 @@ class Ingestor:
                     object_name=entities[obj].name,
                     confidence=confidence,
                     episode_ids=[episode.id],
-                    valid_at=valid_at or episode.valid_at,
+                    # A stated end with no stated start ("I used to live in Boston"):
+                    # the start is unknown, not the episode's time.
+                    valid_at=valid_at
+                    if valid_at is not None or invalid_at is not None
+                    else episode.valid_at,
                     invalid_at=invalid_at,
                     metadata=meta,
                     user_id=scope.user_id,
