@@ -1,0 +1,118 @@
+"""The provider-neutral LLM interface: messages, tool specs, and call results.
+
+graphmem talks to every provider through :class:`LLM`. A client forces one tool per
+call and hands back the tool's arguments as a plain dict; validating them is the
+caller's job, so that every provider's output goes through the same pydantic models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from graphmem.models.results import LLMUsage
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool the model is forced to call: its name, purpose and JSON-schema input."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool call the model made earlier, replayed so that it can be corrected."""
+
+    id: str
+    name: str
+    raw_arguments: str
+    """The arguments exactly as the model produced them (JSON text, possibly invalid)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFeedback:
+    """The reply to an earlier tool call: why its input was rejected."""
+
+    call_id: str
+    content: str
+    is_error: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message of a conversation with the model.
+
+    ``tool_call`` is only set on assistant messages and ``tool_feedback`` only on user
+    messages; both exist so that a rejected tool call can be sent back for repair.
+    """
+
+    role: Literal["user", "assistant"]
+    content: str = ""
+    tool_call: ToolCall | None = None
+    tool_feedback: ToolFeedback | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallResult:
+    """What a forced tool call returned."""
+
+    arguments: dict[str, Any]
+    usage: LLMUsage
+    stop_reason: str | None
+    call_id: str | None = None
+    """The provider's id of the tool call (None when the model answered without one)."""
+    raw_arguments: str = ""
+    problem: str | None = None
+    """Why ``arguments`` could not be read (no tool call, invalid JSON); None if they could."""
+    truncated: bool = False
+    """True if the output hit the token limit, so the arguments may be incomplete."""
+    text: str = field(default="", repr=False)
+    """Any plain text the model produced alongside (or instead of) the tool call."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    """What a plain completion returned."""
+
+    text: str
+    usage: LLMUsage
+    stop_reason: str | None
+    truncated: bool = False
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """A chat model that can be forced to call one tool, or asked for plain text."""
+
+    @property
+    def name(self) -> str:
+        """The provider: ``anthropic`` or ``openai``."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The model identifier sent to the provider."""
+        ...
+
+    def call_tool(
+        self,
+        *,
+        system: str,
+        messages: list[ChatMessage],
+        tool: ToolSpec,
+        max_tokens: int | None = None,
+    ) -> ToolCallResult:
+        """Send the conversation and force the model to call ``tool``.
+
+        Raises :class:`~graphmem.errors.LLMError` when the provider fails after retries.
+        """
+        ...
+
+    def complete(
+        self, *, system: str, messages: list[ChatMessage], max_tokens: int = 1024
+    ) -> TextResult:
+        """Send the conversation and return the model's text reply."""
+        ...

@@ -1,0 +1,204 @@
+"""The store protocol's behaviour, run against every backend.
+
+The embedded store always runs; the Neo4j store runs when a server is reachable
+(``GRAPHMEM_NEO4J_URI``, or testcontainers with a Docker engine) and is skipped with
+the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, ExpiryReason, Fact
+from graphmem.models.scope import Scope
+from graphmem.store.base import EmbedderInfo, GraphStore
+from graphmem.store.embedded.store import EmbeddedStore
+
+DIM = 8
+INFO = EmbedderInfo("contract-test-vectors", DIM)
+ALICE = Scope.of(user_id="alice")
+BOB = Scope.of(user_id="bob")
+
+
+def unit(seed: int) -> list[float]:
+    vector = np.random.default_rng(seed).normal(size=DIM)
+    return (vector / np.linalg.norm(vector)).tolist()
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    if request.param == "embedded":
+        with EmbeddedStore(tmp_path / "store", INFO) as embedded:
+            yield embedded
+        return
+    from tests.neo4j_server import neo4j_store
+
+    with neo4j_store(INFO) as graph:
+        yield graph
+
+
+def entity(scope: Scope, name: str, seed: int, aliases: list[str] | None = None) -> Entity:
+    return Entity(owner=scope.owner, name=name, normalized_name=name.lower(),
+                  aliases=aliases or [], type="Person", embedding=unit(seed))
+
+
+def episode(scope: Scope, content: str, seed: int) -> Episode:
+    return Episode(content=content, user_id=scope.user_id, agent_id=scope.agent_id,
+                   run_id=scope.run_id, embedding=unit(seed),
+                   valid_at=datetime(2026, 3, 1, tzinfo=UTC) )
+
+
+def fact(scope: Scope, subject: Entity, predicate: str, obj: Entity, source: Episode,
+         seed: int) -> Fact:
+    return Fact(subject_id=subject.id, predicate=predicate, object_id=obj.id,
+                fact=f"{subject.name} {predicate.replace('_', ' ')} {obj.name}.",
+                subject_name=subject.name, object_name=obj.name, episode_ids=[source.id],
+                user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id,
+                valid_at=datetime(2026, 3, 1, tzinfo=UTC), embedding=unit(seed))
+
+
+def populate(store: GraphStore, scope: Scope, offset: int = 0) -> dict[str, object]:
+    maya = entity(scope, "Maya", 1 + offset, aliases=["Mai"])
+    denver = entity(scope, "Denver", 2 + offset)
+    helios = entity(scope, "Helios", 3 + offset)
+    said = episode(scope, "Maya moved to Denver and works at Helios", 4 + offset)
+    lives = fact(scope, maya, "lives_in", denver, said, 5 + offset)
+    works = fact(scope, maya, "works_at", helios, said, 6 + offset)
+    with store.transaction() as tx:
+        tx.put_episodes([said])
+        tx.put_entities([maya, denver, helios])
+        tx.put_facts([lives, works])
+        tx.put_mentions([(said.id, maya.id), (said.id, denver.id)])
+        tx.append_audit([AuditEvent(action=AuditAction.ADD, owner=scope.owner,
+                                    target_ids=[said.id])])
+    return {"maya": maya, "denver": denver, "helios": helios, "said": said, "lives": lives,
+            "works": works}
+
+
+def test_records_round_trip_exactly(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    lives = made["lives"]
+    assert isinstance(lives, Fact)
+    [loaded] = store.get_facts([lives.id])
+    assert loaded.model_dump() == lives.model_dump()
+    [maya] = store.get_entities([made["maya"].id])  # type: ignore[attr-defined]
+    assert maya.model_dump() == made["maya"].model_dump()  # type: ignore[attr-defined]
+    [said] = store.get_episodes([made["said"].id])  # type: ignore[attr-defined]
+    assert said.model_dump() == made["said"].model_dump()  # type: ignore[attr-defined]
+    assert store.get_facts([uuid.uuid4()]) == []
+
+
+def test_scoped_reads_never_cross_owners(store: GraphStore) -> None:
+    alice = populate(store, ALICE)
+    bob = populate(store, BOB, offset=100)
+    for scope, mine, theirs in ((ALICE, alice, bob), (BOB, bob, alice)):
+        own_ids = {r.id for r in mine.values()}  # type: ignore[attr-defined]
+        other_ids = {r.id for r in theirs.values()}  # type: ignore[attr-defined]
+        seen: set[uuid.UUID] = set()
+        seen |= {e.id for e in store.list_episodes(scope, limit=100)}
+        seen |= {e.id for e in store.list_entities(scope, limit=100)}
+        seen |= {f.id for f in store.list_facts(scope, limit=100)}
+        seen |= {f.id for f in store.facts_of_entities(scope, [r.id for r in theirs.values()
+                                                                if isinstance(r, Entity)])}
+        for kind in ("entity", "episode", "fact"):
+            for seed in range(200):
+                seen |= {i for i, _ in store.vector_search(kind, scope, unit(seed), 10)}
+            seen |= {i for i, _ in store.keyword_search(kind, scope, "Maya Denver Helios", 10)}
+        assert seen and seen <= own_ids
+        assert not seen & other_ids
+
+
+def test_vector_and_keyword_search_find_records(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    maya, said, lives = made["maya"], made["said"], made["lives"]
+    assert store.vector_search("entity", ALICE, unit(1), 1)[0][0] == maya.id  # type: ignore[attr-defined]
+    assert store.vector_search("episode", ALICE, unit(4), 1)[0][0] == said.id  # type: ignore[attr-defined]
+    assert store.vector_search("fact", ALICE, unit(5), 1)[0][0] == lives.id  # type: ignore[attr-defined]
+    assert store.keyword_search("episode", ALICE, "who moved to Denver?", 5)[0][0] == said.id  # type: ignore[attr-defined]
+    assert store.keyword_search("entity", ALICE, "mai", 5)[0][0] == maya.id  # type: ignore[attr-defined]
+    assert store.keyword_search("fact", ALICE, "works Helios", 5)[0][0] == made["works"].id  # type: ignore[attr-defined]
+    assert store.keyword_search("episode", ALICE, 'AND OR NOT " * ^ :', 5) == []
+
+
+def test_narrowed_scopes_filter_without_losing_results(store: GraphStore) -> None:
+    run_one = Scope.of(user_id="alice", run_id="r1")
+    noise = [episode(Scope.of(user_id="alice", run_id="r2"), f"noise {i}", 1000 + i)
+             for i in range(60)]
+    target = episode(run_one, "the only r1 episode", 7)
+    with store.transaction() as tx:
+        tx.put_episodes([*noise, target])
+    hits = store.vector_search("episode", run_one, unit(999), 5)
+    assert [i for i, _ in hits] == [target.id]
+    assert [e.id for e in store.list_episodes(run_one, limit=10)] == [target.id]
+
+
+def test_adjacency_is_undirected_and_history_keeps_expired(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    denver, lives = made["denver"], made["lives"]
+    assert {f.id for f in store.facts_of_entities(ALICE, [denver.id])} == {lives.id}  # type: ignore[attr-defined]
+    closed = lives.model_copy(update={  # type: ignore[attr-defined]
+        "invalid_at": datetime(2026, 4, 1, tzinfo=UTC), "expired_at": datetime.now(UTC),
+        "expired_reason": ExpiryReason.SUPERSEDED})
+    with store.transaction() as tx:
+        tx.put_facts([closed])
+    assert store.facts_of_entities(ALICE, [denver.id]) == []  # type: ignore[attr-defined]
+    [again] = store.facts_of_entities(ALICE, [denver.id], include_expired=True)  # type: ignore[attr-defined]
+    assert again.expired_reason == ExpiryReason.SUPERSEDED
+    assert lives.id in {f.id for f in store.entity_history(ALICE, denver.id)}  # type: ignore[attr-defined]
+
+
+def test_transactions_are_atomic(store: GraphStore) -> None:
+    lonely = episode(ALICE, "never committed", 9)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.put_episodes([lonely])
+        raise RuntimeError("fail mid-transaction")
+    assert store.get_episodes([lonely.id]) == []
+    assert store.vector_search("episode", ALICE, unit(9), 5) == []
+    assert store.keyword_search("episode", ALICE, "committed", 5) == []
+
+
+def test_names_mentions_and_provenance_lookups(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    maya, said, lives = made["maya"], made["said"], made["lives"]
+    assert [e.id for e in store.entities_by_names(ALICE.owner, ["mai"])] == [maya.id]  # type: ignore[attr-defined]
+    assert store.entities_by_names(BOB.owner, ["maya"]) == []
+    assert set(store.mentions_of_episodes([said.id])[said.id]) == {maya.id, made["denver"].id}  # type: ignore[attr-defined]
+    assert store.episodes_mentioning(ALICE, [maya.id], limit=5) == [(said.id, maya.id)]  # type: ignore[attr-defined]
+    with store.transaction() as tx:
+        cited = tx.facts_citing_episodes([said.id])  # type: ignore[attr-defined]
+    assert lives.id in {f.id for f in cited}  # type: ignore[attr-defined]
+
+
+def test_delete_entity_removes_its_facts_and_mentions(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    with store.transaction() as tx:
+        tx.delete_entities([made["denver"].id])  # type: ignore[attr-defined]
+    assert store.get_facts([made["lives"].id]) == []  # type: ignore[attr-defined]
+    assert store.get_facts([made["works"].id]) != []  # type: ignore[attr-defined]
+    assert store.mentions_of_episodes([made["said"].id])[made["said"].id] == [made["maya"].id]  # type: ignore[attr-defined]
+
+
+def test_forget_and_counts(store: GraphStore) -> None:
+    populate(store, ALICE)
+    populate(store, BOB, offset=100)
+    assert store.counts(ALICE).facts == 2
+    removed = store.forget(ALICE)
+    assert (removed.episodes, removed.facts) == (1, 2)
+    assert store.counts(ALICE).episodes == store.counts(ALICE).entities == 0
+    assert store.vector_search("entity", ALICE, unit(1), 5) == []
+    assert store.counts(BOB).facts == 2
+    [record] = store.audit_log(ALICE.owner, limit=10)
+    assert record.action == AuditAction.FORGET and "Maya" not in str(record.detail)
+
+
+def test_reindex_and_check(store: GraphStore) -> None:
+    populate(store, ALICE)
+    store.reindex()
+    assert store.check().ok
+    assert store.vector_search("entity", ALICE, unit(1), 1)
