@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from graphmem.config import MemoryConfig
 from graphmem.embedding.base import Embedder
-from graphmem.errors import InvalidInputError, NotFoundError
+from graphmem.answering import Answer, answer_question
+from graphmem.errors import InvalidInputError, LLMNotConfiguredError, NotFoundError
 from graphmem.extraction.base import Extractor
 from graphmem.filters import parse_filter
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
@@ -114,7 +115,11 @@ class Memory:
             recent_window=config.recent_window,
             embed_facts=config.embed_facts,
         )
-        self._editor = Editor(self._store, embed=lambda text: self._embedder.embed([text])[0].tolist())
+        self._editor = Editor(
+            self._store,
+            self._catalogue,
+            embed=lambda text: self._embedder.embed([text])[0].tolist(),
+        )
         self._retriever = Retriever(self._store, self._embedder)
 
     # -- parts -------------------------------------------------------------------------
@@ -238,6 +243,32 @@ class Memory:
             query, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=30, as_of=as_of
         )
         return build_context(result, max_tokens=_limit(max_tokens, "max_tokens"))
+
+    def answer(
+        self,
+        question: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        as_of: datetime | None = None,
+        max_context_tokens: int = 2000,
+    ) -> Answer:
+        """Answer a question from memory with the configured LLM, citing fact ids.
+
+        Raises :class:`~graphmem.errors.LLMNotConfiguredError` when no LLM is set up.
+        """
+        if self._llm is None:
+            raise LLMNotConfiguredError(
+                "answer() needs an LLM: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or pass "
+                "MemoryConfig(llm=LLMConfig(...))"
+            )
+        result = self.search(
+            question, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=30, as_of=as_of
+        )
+        context = build_context(result, max_tokens=max_context_tokens, cite_ids=True)
+        allowed = {hit.fact.id for hit in result.facts}
+        return answer_question(self._llm, question, context, allowed)
 
     def get(
         self,

@@ -14,7 +14,6 @@ from graphmem.models.records import Fact
 from graphmem.models.time import ensure_utc, utcnow
 
 
-
 @dataclass(frozen=True, slots=True)
 class TemporalView:
     """A point on both time axes; ``includes(fact)`` says whether the fact is visible."""

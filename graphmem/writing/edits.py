@@ -11,6 +11,7 @@ from graphmem.models.records import AuditAction, AuditEvent, ExpiryReason, Fact
 from graphmem.models.scope import Scope
 from graphmem.models.time import utcnow
 from graphmem.store.base import GraphStore, StoreTransaction
+from graphmem.temporal.predicates import PredicateCatalogue
 from graphmem.temporal.reconciler import reopen_closed_by
 
 
@@ -23,8 +24,11 @@ def _check_scope(record_scope: tuple[str | None, str | None, str | None], scope:
 class Editor:
     """Corrections and deletions, each one transaction with an audit entry."""
 
-    def __init__(self, store: GraphStore, *, embed: Any = None) -> None:
+    def __init__(
+        self, store: GraphStore, catalogue: PredicateCatalogue, *, embed: Any = None
+    ) -> None:
         self._store = store
+        self._catalogue = catalogue
         self._embed = embed
         """Optional callable text -> list[float] for re-embedding corrected facts."""
 
@@ -143,8 +147,23 @@ class Editor:
                 for f in affected
                 if episode_id in f.episode_ids and f.id not in removed_ids
             ]
+            # Re-opening must see every version of the affected relations, not only the
+            # facts citing the episode, so that versions never overlap afterwards.
+            chain = {f.id: f for f in affected}
+            for related in tx.facts_touching(
+                episode.owner,
+                sorted({f.subject_id for f in affected} | {f.object_id for f in affected}),
+                sorted({f.predicate for f in affected}),
+            ):
+                chain.setdefault(related.id, related)
             reopened = [
-                f for f in reopen_closed_by(affected, episode_id) if f.id not in removed_ids
+                f
+                for f in reopen_closed_by(
+                    [f for f in chain.values() if f.id not in removed_ids],
+                    episode_id,
+                    catalogue=self._catalogue,
+                    now=now,
+                )
             ]
             # A fact both trimmed and re-opened must be written once, with both changes.
             merged: dict[uuid.UUID, Fact] = {f.id: f for f in trimmed}

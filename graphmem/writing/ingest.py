@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from graphmem.embedding.base import Embedder
-from graphmem.errors import NotFoundError
+from graphmem.errors import InvalidIdentifierError, NotFoundError
 from graphmem.extraction.base import ExtractionRequest, Extractor, KnownEntity
 from graphmem.extraction.models import Extraction, ExtractedEntity
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
@@ -179,6 +179,10 @@ class Ingestor:
         for fact in extraction.facts:
             if not normalize_name(fact.subject) or not normalize_name(fact.object):
                 continue
+            if not self._usable_predicate(fact.predicate):
+                continue
+            if fact.valid_at and fact.invalid_at and fact.invalid_at <= fact.valid_at:
+                continue  # an extractor's impossible interval is dropped, not stored
             subject, obj = mention(fact.subject), mention(fact.object)
             position = episode_at(fact.episode)
             draft.mention_episodes[subject].append(position)
@@ -188,7 +192,7 @@ class Ingestor:
                  fact.confidence, position, dict(metadata))
             )
         for ending in extraction.endings:
-            if not normalize_name(ending.subject):
+            if not normalize_name(ending.subject) or not self._usable_predicate(ending.predicate):
                 continue
             obj_slot = (
                 mention(ending.object)
@@ -199,6 +203,14 @@ class Ingestor:
                 (mention(ending.subject), ending.predicate, obj_slot, ending.ended_at,
                  episode_at(ending.episode))
             )
+
+    def _usable_predicate(self, predicate: str) -> bool:
+        """Extractor output with a predicate that is no safe identifier is skipped."""
+        try:
+            self._catalogue.canonical(predicate)
+        except InvalidIdentifierError:
+            return False
+        return True
 
     # -- pre-extracted triples -----------------------------------------------------------
     def add_triples(
@@ -307,7 +319,7 @@ class Ingestor:
         endings = [
             Ending(
                 subject_id=entities[subject].id,
-                predicate=self._catalogue.canonical(predicate),
+                predicate=self._catalogue.resolve_ending(predicate),
                 object_id=entities[obj].id if obj is not None else None,
                 ended_at=ended_at or draft.episodes[position].valid_at,
                 episode_id=draft.episodes[position].id,
