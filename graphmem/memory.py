@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from graphmem.config import MemoryConfig
+from graphmem.cypher import run_cypher
 from graphmem.embedding.base import Embedder
 from graphmem.answering import Answer, answer_question
 from graphmem.errors import InvalidInputError, LLMNotConfiguredError, NotFoundError
@@ -105,12 +106,12 @@ class Memory:
         self._extractor: Extractor = parts.extractor
         self._llm = parts.llm
         self._catalogue: PredicateCatalogue = parts.catalogue
-        resolver = EntityResolver(self._store, self._embedder, llm=self._llm)
+        self._resolver = EntityResolver(self._store, self._embedder, llm=self._llm)
         self._ingestor = Ingestor(
             self._store,
             self._embedder,
             self._extractor,
-            resolver,
+            self._resolver,
             self._catalogue,
             recent_window=config.recent_window,
             embed_facts=config.embed_facts,
@@ -340,7 +341,7 @@ class Memory:
         record = self.get(rid, user_id=user_id, agent_id=agent_id, run_id=run_id)
         now = utcnow()
         if isinstance(record, Fact):
-            owner_scope = Scope.model_construct(**_owner_ids(record.owner))
+            owner_scope = _owner_scope(record.owner)
             versions = [
                 f
                 for f in self._store.entity_history(owner_scope, record.subject_id)
@@ -348,8 +349,9 @@ class Memory:
             ]
             return order_history(versions, now=now)
         if isinstance(record, Entity):
-            scope = Scope.model_construct(**_owner_ids(record.owner))
-            return order_history(self._store.entity_history(scope, record.id), now=now)
+            return order_history(
+                self._store.entity_history(_owner_scope(record.owner), record.id), now=now
+            )
         raise InvalidInputError("history() takes a fact id or an entity id, not an episode id")
 
     def audit_log(
@@ -359,6 +361,27 @@ class Memory:
         """The scope owner's newest audit events."""
         scope = Scope.of(user_id, agent_id, run_id)
         return self._store.audit_log(scope.owner, limit=_limit(limit))
+
+    def cypher(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        history: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Run a read-only Cypher query over one scope's graph (see :mod:`graphmem.cypher`).
+
+        Only the scope's records are visible, whatever the query says; writes,
+        procedure calls and administration are rejected with a ``CypherError``.
+        Fact relationships are those true now, or every version with ``history``.
+        """
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidInputError("query must be a non-empty string")
+        scope = Scope.of(user_id, agent_id, run_id)
+        return run_cypher(self._store, query, params, scope, history=history)
 
     # -- changing and deleting ---------------------------------------------------------
     def update(
@@ -407,6 +430,7 @@ class Memory:
             self._editor.delete_episode(record.id, scope=scope, actor=None)
         else:
             self._editor.delete_entity(record.id, actor=None)
+            self._resolver.invalidate_names(record.owner)
 
     def delete_episode(
         self,
@@ -428,11 +452,18 @@ class Memory:
         run_id: str | None = None,
     ) -> ScopeCounts:
         """Hard-delete everything of a scope, across the graph and every index."""
-        return self._store.forget(Scope.of(user_id, agent_id, run_id))
+        scope = Scope.of(user_id, agent_id, run_id)
+        try:
+            return self._store.forget(scope)
+        finally:
+            self._resolver.invalidate_names(scope.owner)
 
     def reset(self) -> None:
         """Delete every memory of every scope. There is no undo."""
-        self._store.reset()
+        try:
+            self._store.reset()
+        finally:
+            self._resolver.invalidate_names()
 
     # -- administration ----------------------------------------------------------------
     def stats(
@@ -475,9 +506,14 @@ def _require(
         raise NotFoundError(f"no record {record_id} in scope {scope.describe()}")
 
 
-def _owner_ids(owner: str) -> dict[str, str]:
+def _owner_scope(owner: str) -> Scope:
+    """The scope that reads a whole owner partition (``user:alice`` -> user_id=alice)."""
     kind, _, value = owner.partition(":")
-    return {f"{kind}_id": value}
+    return Scope.model_construct(
+        user_id=value if kind == "user" else None,
+        agent_id=value if kind == "agent" else None,
+        run_id=value if kind == "run" else None,
+    )
 
 
 def _source(source: object, max_chars: int) -> uuid.UUID | str | None:

@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbedder:
-    """The real default embedder, shared by the whole run (it takes seconds to load)."""
-    return SentenceTransformerEmbedder(threads=2)
+    """The real default embedder, shared by the whole run (it takes seconds to load).
+
+    One torch thread: tests also start writer and server subprocesses, and torch's
+    thread pool degrades badly when the cores are oversubscribed.
+    """
+    return SentenceTransformerEmbedder(threads=1)
 
 
 @pytest.fixture

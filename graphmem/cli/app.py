@@ -6,6 +6,7 @@ Every command takes ``--path`` (the store directory, default ``$GRAPHMEM_HOME`` 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -293,6 +294,60 @@ def export(
             if file:
                 handle.close()
     output.errors.print(f"exported {count} record(s)")
+
+
+@app.command()
+def cypher(
+    query: Annotated[str, typer.Argument(help="A read-only Cypher query.")],
+    user: UserOption = None,
+    agent: AgentOption = None,
+    run: RunOption = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="Query parameter as name=JSON value (repeatable).")] = None,
+    history: Annotated[bool, typer.Option(help="Include superseded fact versions.")] = False,
+    path: PathOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Explore one scope's graph with read-only Cypher (MATCH ... RETURN ...)."""
+    params = dict(_parse_param(item) for item in param or [])
+    with open_memory(path) as memory:
+        rows = memory.cypher(query, params, history=history, **_scope(user, agent, run))
+    if as_json:
+        output.print_json(rows)
+        return
+    output.console.print(output.rows_table(rows))
+
+
+def _parse_param(item: str) -> tuple[str, Any]:
+    name, sep, raw = item.partition("=")
+    if not sep or not name:
+        raise typer.BadParameter(f"expected name=value, got {item!r}")
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        return name, raw
+
+
+@app.command()
+def migrate(
+    to: Annotated[str, typer.Option("--to", help="Target backend: neo4j or embedded.")],
+    target_path: Annotated[Path | None, typer.Option(
+        "--target-path", help="Target directory when migrating to an embedded store.")] = None,
+    path: PathOption = None,
+) -> None:
+    """Copy every record of this store into another backend, verified by counts.
+
+    Neo4j connection settings come from GRAPHMEM_NEO4J_URI / _USER / _PASSWORD / _DATABASE.
+    With --to embedded, the source is the Neo4j store named by those variables.
+    """
+    from graphmem.cli.migrating import run_migration
+
+    try:
+        counts = run_migration(to, source_path=path, target_path=target_path)
+    except GraphmemError as exc:
+        output.errors.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(code=1) from None
+    output.console.print(f"migrated: {counts}")
 
 
 @app.command()

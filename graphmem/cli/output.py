@@ -76,10 +76,11 @@ def print_search(result: SearchResult, *, show_episodes: int = 3) -> None:
                     [path[0].from_entity] + [f"{h.predicate} → {h.to_entity}" for h in path]
                 )
                 console.print(f"      [dim]path: {hops}[/dim]")
-    for hit in result.episodes[:show_episodes]:
-        speaker = f"{hit.episode.name}: " if hit.episode.name else ""
-        console.print(f"  [blue]›[/blue] [dim]{day(hit.episode.valid_at)}[/dim] {speaker}"
-                      f"{hit.episode.content}")
+    for episode_hit in result.episodes[:show_episodes]:
+        episode = episode_hit.episode
+        speaker = f"{episode.name}: " if episode.name else ""
+        console.print(f"  [blue]›[/blue] [dim]{day(episode.valid_at)}[/dim] {speaker}"
+                      f"{episode.content}")
 
 
 def print_history(entries: list[HistoryEntry]) -> None:
@@ -97,3 +98,21 @@ def print_history(entries: list[HistoryEntry]) -> None:
                       entry.fact.fact, validity(entry.fact), day(entry.fact.created_at),
                       day(entry.fact.expired_at))
     console.print(table)
+
+
+def rows_table(rows: list[dict[str, Any]]) -> Table:
+    """A table of query result rows (one column per key)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    table = Table(caption=f"{len(rows)} row(s)")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    return table
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        shown = {k: v for k, v in value.items() if k != "embedding"}
+        return json.dumps(shown, default=str, ensure_ascii=False)
+    return "" if value is None else str(value)

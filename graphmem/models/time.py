@@ -63,4 +63,4 @@ def from_storage(value: str | None) -> datetime | None:
     """Inverse of :func:`to_storage`."""
     if value is None:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(value)  # Python 3.11 reads the "Z" suffix as UTC
