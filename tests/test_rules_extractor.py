@@ -530,3 +530,9 @@ def test_a_time_expression_dates_its_own_clause() -> None:
     assert dates == {"visited": day(2022, 1, 1), "lives_in": SAID_AT}
     early = extract("Melanie: Last week, I went to a pottery workshop.")
     assert [f.valid_at for f in early.facts] == [day(2023, 5, 1)]
+
+
+def test_employer_names_that_look_like_events_and_trailing_time_words() -> None:
+    assert (only_fact("I work at Orbit Games now, on their new puzzle game.").object
+            == "Orbit Games")
+    assert only_fact("I'm vegetarian these days, so dinner is on me.").object == "vegetarian"

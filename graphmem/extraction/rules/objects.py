@@ -41,7 +41,7 @@ _PHRASE_STOPS = word_set(
     last this next yesterday today tonight tomorrow now recently lately too again ago every
     back during where which who that together though although already yet right soon
     anymore more very really even also lol haha by than like if then there here
-    sometimes always often whenever just i not"""
+    sometimes always often whenever just i not these those nowadays"""
 )
 # After a proper name, these may follow too ("I moved to Paris two years ago").
 _NAME_FOLLOWERS = word_set(

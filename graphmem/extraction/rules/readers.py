@@ -48,6 +48,7 @@ def _named_at(
 
 _NOT_PLACE = frozenset({"Person", "Work", "Animal", "Event", "Organization"})
 _NOT_ORG = frozenset({"Person", "Place", "Work", "Animal", "Event"})
+_NOT_EMPLOYER = _NOT_ORG - {"Event"}
 _NOT_VISITED = frozenset({"Person", "Work", "Animal", "Event"})
 _NOT_PERSON = frozenset({"Place", "Organization", "Work", "Animal", "Event"})
 
@@ -65,8 +66,12 @@ def place_at(text: str, position: int, speech: Speech) -> ObjectMatch | None:
 
 def organization(match: re.Match[str], speech: Speech) -> ObjectMatch | None:
     """A named organization ("Acme", "Google")."""
-    found = _named(match, speech, reject=_NOT_ORG)
-    return None if found is None else _with_type(found, "Organization")
+    # "Event" is allowed: after "work at", "Orbit Games" is a company, not a tournament.
+    found = _named(match, speech, reject=_NOT_EMPLOYER)
+    return None if found is None else _with_type(
+        found if found.type != "Event" else ObjectMatch(found.name, found.end, "Organization"),
+        "Organization",
+    )
 
 
 def school(match: re.Match[str], speech: Speech) -> ObjectMatch | None:
