@@ -533,6 +533,8 @@ def test_a_time_expression_dates_its_own_clause() -> None:
 
 
 def test_employer_names_that_look_like_events_and_trailing_time_words() -> None:
-    assert (only_fact("I work at Orbit Games now, on their new puzzle game.").object
-            == "Orbit Games")
-    assert only_fact("I'm vegetarian these days, so dinner is on me.").object == "vegetarian"
+    employer = only_fact("Melanie: I work at Orbit Games now, on their new puzzle game.")
+    assert (employer.subject, employer.predicate, employer.object) == (
+        "Melanie", "works_at", "Orbit Games")
+    assert only_fact("Melanie: I'm vegetarian these days, so dinner is on me.").object == (
+        "vegetarian")
