@@ -49,7 +49,27 @@ _EXPORTS = {
     "StoreError": "graphmem.errors",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "AddResult",
+    "AsyncMemory",
+    "Entity",
+    "Episode",
+    "Fact",
+    "GraphmemError",
+    "HistoryEntry",
+    "InvalidInputError",
+    "Memory",
+    "MemoryConfig",
+    "MemorySnapshot",
+    "Neo4jSettings",
+    "NotFoundError",
+    "Scope",
+    "ScopeRequiredError",
+    "ScopeViolationError",
+    "SearchResult",
+    "StoreError",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -40,6 +40,22 @@ def _fail(exc: GraphmemError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+_EXTRA_PACKAGES = frozenset(
+    {"fastapi", "starlette", "uvicorn", "mcp", "mcp_types", "sse_starlette"}
+)
+
+
+def _missing_extra(exc: ImportError) -> Exception:
+    """A clean exit when the ``server`` extra is not installed; other import errors pass."""
+    if exc.name is not None and exc.name.split(".")[0] in _EXTRA_PACKAGES:
+        output.errors.print(
+            f"[red]error:[/red] this command needs {exc.name.split('.')[0]!r}: "
+            "pip install 'graphmem[server]'"
+        )
+        return typer.Exit(code=1)
+    return exc
+
+
 def _store_dir(path: Path | None) -> Path:
     from graphmem.config import MemoryConfig
 
@@ -167,10 +183,15 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the memory over HTTP (REST API with API keys; OpenAPI at /openapi.json)."""
-    import uvicorn
+    try:
+        import uvicorn
 
+        from graphmem.server.app import create_app
+    except ImportError as exc:
+        raise _missing_extra(exc) from None
     from graphmem import Memory, MemoryConfig
-    from graphmem.server import KeyStore, ServerSettings, create_app
+    from graphmem.server.keys import KeyStore
+    from graphmem.server.state import ServerSettings
 
     settings = ServerSettings(
         max_body_bytes=max_body_bytes, rate_limit=rate_limit, rate_burst=rate_burst
@@ -215,8 +236,11 @@ def mcp(
     port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP transport: port.")] = 8765,
 ) -> None:
     """Run an MCP server with memory tools for one scope (also GRAPHMEM_MCP_USER/_AGENT/_RUN)."""
+    try:
+        from graphmem.mcp.server import run_mcp_server, scope_from_settings
+    except ImportError as exc:
+        raise _missing_extra(exc) from None
     from graphmem import Memory, MemoryConfig
-    from graphmem.mcp.server import run_mcp_server, scope_from_settings
 
     if transport not in ("stdio", "streamable-http"):
         output.errors.print("[red]error:[/red] --transport must be stdio or streamable-http")
@@ -230,6 +254,7 @@ def mcp(
     except GraphmemError as exc:
         raise _fail(exc) from None
     try:
-        run_mcp_server(memory, scope, transport=chosen, host=host, port=port)
+        with _stop_on_signals():
+            run_mcp_server(memory, scope, transport=chosen, host=host, port=port)
     finally:
         memory.close()

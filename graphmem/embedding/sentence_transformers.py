@@ -109,7 +109,8 @@ class SentenceTransformerEmbedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return np.asarray(vectors, dtype=np.float32)
+        result: Vectors = np.asarray(vectors, dtype=np.float32)
+        return result
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one query, with an LRU cache (queries repeat in chat applications)."""
@@ -117,7 +118,7 @@ class SentenceTransformerEmbedder:
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
-        vector = self.embed([text])[0]
+        vector: Vectors = self.embed([text])[0]
         vector.setflags(write=False)
         self._cache[text] = vector
         if len(self._cache) > self._cache_size:

@@ -7,6 +7,7 @@ provider modules are imported only when a client of that provider is built.
 from graphmem.llm.base import (
     LLM,
     ChatMessage,
+    ImageInput,
     TextResult,
     ToolCall,
     ToolCallResult,
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_OPENAI_MODEL",
     "LLM",
     "ChatMessage",
+    "ImageInput",
     "LLMConfig",
     "RetryPolicy",
     "TextResult",

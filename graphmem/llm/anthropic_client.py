@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any, cast
@@ -10,7 +11,7 @@ import anthropic
 import httpx2
 
 from graphmem.errors import LLMNotConfiguredError
-from graphmem.llm.base import ChatMessage, TextResult, ToolCallResult, ToolSpec
+from graphmem.llm.base import ChatMessage, ImageInput, TextResult, ToolCallResult, ToolSpec
 from graphmem.llm.config import DEFAULT_ANTHROPIC_MODEL
 from graphmem.llm.failures import SdkErrorTypes, display_url, redact, send_with_retries
 from graphmem.llm.retry import RetryPolicy
@@ -183,6 +184,7 @@ def to_anthropic_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
                     "is_error": message.tool_feedback.is_error,
                 }
             )
+        blocks.extend(_image_block(image) for image in message.images)
         if message.content:
             blocks.append({"type": "text", "text": message.content})
         if message.role == "assistant" and message.tool_call is not None:
@@ -196,6 +198,19 @@ def to_anthropic_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
             )
         converted.append({"role": message.role, "content": blocks})
     return converted
+
+
+def _image_block(image: ImageInput) -> dict[str, Any]:
+    """An ``image`` content block: a URL source, or base64 data with its media type."""
+    if image.url is not None:
+        return {"type": "image", "source": {"type": "url", "url": image.url}}
+    if image.data is None or image.media_type is None:
+        raise ValueError("an ImageInput needs a url, or data with a media_type")
+    encoded = base64.b64encode(image.data).decode("ascii")
+    return {
+        "type": "image",
+        "source": {"type": "base64", "media_type": image.media_type, "data": encoded},
+    }
 
 
 def _object_or_empty(raw: str) -> dict[str, Any]:

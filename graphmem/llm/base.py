@@ -7,6 +7,7 @@ caller's job, so that every provider's output goes through the same pydantic mod
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -42,17 +43,39 @@ class ToolFeedback:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageInput:
+    """An image shown to a vision model: a remote ``url``, or inline ``data`` bytes."""
+
+    url: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    media_type: str | None = None
+    """The MIME type of inline ``data`` (``image/png``...)."""
+    detail: str | None = None
+    """OpenAI's ``low`` / ``high`` / ``auto`` (other providers ignore it)."""
+
+    def data_url(self) -> str:
+        """The image as a URL: ``url``, or a base64 ``data:`` URL of inline bytes."""
+        if self.url is not None:
+            return self.url
+        if self.data is None or self.media_type is None:
+            raise ValueError("an ImageInput needs a url, or data with a media_type")
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     """One message of a conversation with the model.
 
     ``tool_call`` is only set on assistant messages and ``tool_feedback`` only on user
     messages; both exist so that a rejected tool call can be sent back for repair.
+    ``images`` (user messages) are shown to the model before the text.
     """
 
     role: Literal["user", "assistant"]
     content: str = ""
     tool_call: ToolCall | None = None
     tool_feedback: ToolFeedback | None = None
+    images: tuple[ImageInput, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from graphmem.errors import LLMNotConfiguredError
-from graphmem.llm.base import ChatMessage, TextResult, ToolCallResult, ToolSpec
+from graphmem.llm.base import ChatMessage, ImageInput, TextResult, ToolCallResult, ToolSpec
 from graphmem.llm.config import DEFAULT_OPENAI_MODEL
 from graphmem.llm.failures import SdkErrorTypes, display_url, redact, send_with_retries
 from graphmem.llm.retry import RetryPolicy
@@ -174,9 +174,22 @@ def to_openai_messages(system: str, messages: list[ChatMessage]) -> list[dict[st
                     "content": message.tool_feedback.content,
                 }
             )
-        if message.content:
+        if message.images:
+            parts: list[dict[str, Any]] = [_image_part(image) for image in message.images]
+            if message.content:
+                parts.append({"type": "text", "text": message.content})
+            converted.append({"role": "user", "content": parts})
+        elif message.content:
             converted.append({"role": "user", "content": message.content})
     return converted
+
+
+def _image_part(image: ImageInput) -> dict[str, Any]:
+    """An ``image_url`` content part (inline images as base64 ``data:`` URLs)."""
+    spec: dict[str, Any] = {"url": image.data_url()}
+    if image.detail is not None:
+        spec["detail"] = image.detail
+    return {"type": "image_url", "image_url": spec}
 
 
 def _tool_result(completion: ChatCompletion, tool_name: str) -> ToolCallResult:

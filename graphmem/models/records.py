@@ -57,6 +57,9 @@ class Episode(ScopedRecord):
     created_at: UtcDatetime = Field(default_factory=utcnow)
     metadata: JsonDict = Field(default_factory=dict)
     embedding: list[float] | None = Field(default=None, exclude=True, repr=False)
+    expires_at: UtcDatetime | None = None
+    """When this episode leaves default reads (``expiration_date``); ``graphmem gc``
+    then purges it and undoes what it caused. None: kept until deleted."""
 
 
 class Entity(BaseModel):
@@ -130,6 +133,9 @@ class Fact(ScopedRecord):
     """The episode whose statement closed this fact (so that deleting it can re-open it)."""
     metadata: JsonDict = Field(default_factory=dict)
     embedding: list[float] | None = Field(default=None, exclude=True, repr=False)
+    expires_at: UtcDatetime | None = None
+    """When this fact leaves default reads: the latest expiry of its source episodes,
+    None as soon as one source does not expire (see :mod:`graphmem.lifecycle`)."""
 
     @property
     def is_current(self) -> bool:
@@ -149,6 +155,10 @@ class AuditAction(StrEnum):
     DELETE_EPISODE = "delete_episode"
     FORGET = "forget"
     RESET = "reset"
+    PURGE = "purge"
+    """``gc`` removed expired records (a content-free deletion record)."""
+    RETENTION = "retention"
+    """A retention policy was set or removed."""
 
 
 class AuditEvent(BaseModel):

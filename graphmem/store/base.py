@@ -16,11 +16,12 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 
+T = TypeVar("T")
 IndexKind = Literal["entity", "episode", "fact"]
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` during long operations."""
@@ -184,6 +185,10 @@ class GraphStore(Protocol):
         """``(id, name, aliases)`` of every entity of ``owner`` (for mention matching)."""
         ...
 
+    def entities_by_names(self, owner: str, normalized_names: Sequence[str]) -> list[Entity]:
+        """Entities of ``owner`` whose normalized name or an alias matches one given."""
+        ...
+
     def recent_episodes(self, scope: Scope, *, limit: int) -> list[Episode]:
         """The scope's last ``limit`` episodes in chronological order (extraction context)."""
         ...
@@ -231,7 +236,7 @@ class GraphStore(Protocol):
         ...
 
 
-def batched(items: Sequence[uuid.UUID], size: int = 500) -> Iterator[Sequence[uuid.UUID]]:
+def batched(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
     """Split id lists so that backends stay under parameter-count limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -17,6 +17,7 @@ from graphmem.embedding.base import Embedder
 from graphmem.errors import InvalidIdentifierError, NotFoundError
 from graphmem.extraction.base import ExtractionRequest, Extractor, KnownEntity
 from graphmem.extraction.models import Extraction, ExtractedEntity
+from graphmem.lifecycle.expiry import stamp_fact_expiry
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
 from graphmem.models.results import AddResult, LLMUsage
 from graphmem.models.scope import Scope
@@ -64,6 +65,8 @@ class _Draft:
     """(subject mention, predicate, object mention or None, ended_at, episode position)."""
     action: AuditAction
     usage: LLMUsage = field(default_factory=LLMUsage)
+    fact_expiry: datetime | None = None
+    """An expiry for this write's facts that overrides their episodes' (add_facts)."""
 
 
 class Ingestor:
@@ -97,8 +100,14 @@ class Ingestor:
         metadata: dict[str, Any],
         timestamp: datetime | None,
         infer: bool = True,
+        expires_at: datetime | None = None,
     ) -> AddResult:
-        """Store one episode per message and, with ``infer``, what the extractor finds."""
+        """Store one episode per message and, with ``infer``, what the extractor finds.
+
+        ``expires_at`` stamps the episodes and every fact they state (see
+        :mod:`graphmem.lifecycle`); images of multimodal messages are referenced in
+        their episode's ``metadata["images"]``.
+        """
         now = utcnow()
         episodes = [
             Episode(
@@ -107,10 +116,11 @@ class Ingestor:
                 name=message.name,
                 valid_at=timestamp or now,
                 created_at=now,
-                metadata=dict(metadata),
+                metadata=_episode_metadata(metadata, message),
                 user_id=scope.user_id,
                 agent_id=scope.agent_id,
                 run_id=scope.run_id,
+                expires_at=expires_at,
             )
             for message in messages
         ]
@@ -221,13 +231,19 @@ class Ingestor:
         default_source: uuid.UUID | str | None,
         timestamp: datetime | None,
         metadata: dict[str, Any],
+        expires_at: datetime | None = None,
     ) -> AddResult:
-        """Write triples with provenance; no extractor runs."""
+        """Write triples with provenance; no extractor runs.
+
+        ``expires_at`` stamps new source episodes and the triples' facts (also those
+        citing a stored episode that does not expire).
+        """
         now = utcnow()
         episodes: list[Episode] = []
         by_source: dict[uuid.UUID | str | None, int] = {}
         existing = self._existing_sources(triples, default_source, scope)
-        draft = _Draft(scope, episodes, [], [], [], [], AuditAction.ADD_FACTS)
+        draft = _Draft(scope, episodes, [], [], [], [], AuditAction.ADD_FACTS,
+                       fact_expiry=expires_at)
         index: dict[str, int] = {}
 
         def mention(name: str, entity_type: str) -> int:
@@ -243,7 +259,7 @@ class Ingestor:
             if source not in by_source:
                 by_source[source] = len(episodes)
                 episodes.append(existing.get(source) or self._source_episode(
-                    source, triples, scope, timestamp or now, now, metadata))
+                    source, triples, scope, timestamp or now, now, metadata, expires_at))
             return by_source[source]
 
         for triple in triples:
@@ -271,10 +287,10 @@ class Ingestor:
             candidates.add(default_source)
         found = {e.id: e for e in self._store.get_episodes(list(candidates))} if candidates else {}
         for source in candidates:
-            episode = found.get(source)  # type: ignore[arg-type]
+            episode = found.get(source)
             if episode is None or not scope.contains(episode.user_id, episode.agent_id, episode.run_id):
                 raise NotFoundError(f"no episode {source} in scope {scope.describe()}")
-        return {source: found[source] for source in candidates}  # type: ignore[index]
+        return {source: found[source] for source in candidates}
 
     @staticmethod
     def _source_episode(
@@ -284,6 +300,7 @@ class Ingestor:
         valid_at: datetime,
         now: datetime,
         metadata: dict[str, Any],
+        expires_at: datetime | None = None,
     ) -> Episode:
         if isinstance(source, str):
             content = source
@@ -300,6 +317,7 @@ class Ingestor:
             user_id=scope.user_id,
             agent_id=scope.agent_id,
             run_id=scope.run_id,
+            expires_at=expires_at,
         )
 
     # -- the write -----------------------------------------------------------------------
@@ -335,6 +353,7 @@ class Ingestor:
             if new_entities or resolution.changed:
                 tx.put_entities([*new_entities.values(), *resolution.changed])
             plan = self._reconcile(tx, owner, candidates, endings, now)
+            stamp_fact_expiry(plan.inserts, plan.updates, draft.episodes, draft.fact_expiry)
             changed_facts = [*plan.inserts, *plan.updates]
             if changed_facts:
                 tx.put_facts(changed_facts)
@@ -464,3 +483,12 @@ class Ingestor:
                 )
             )
         return events
+
+
+def _episode_metadata(metadata: dict[str, Any], message: Message) -> dict[str, Any]:
+    """The caller's metadata, the message's own, and references to its images (never
+    their data)."""
+    merged = {**metadata, **(message.metadata or {})}
+    if message.images:
+        merged["images"] = [image.reference() for image in message.images]
+    return merged

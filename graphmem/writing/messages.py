@@ -15,6 +15,7 @@ from typing import Any
 
 from graphmem.errors import InvalidInputError
 from graphmem.models.time import ensure_utc
+from graphmem.writing.content import ImagePart, compose, parse_parts
 
 ROLES = frozenset({"user", "assistant", "system", "tool", "document"})
 """Roles an episode may have (OpenAI-style chat roles, plus ``document`` for passages)."""
@@ -30,6 +31,12 @@ class Message:
     role: str
     content: str
     name: str | None = None
+    images: tuple[ImagePart, ...] = ()
+    """Images of a multimodal message (their lines are part of ``content``)."""
+    text: str | None = None
+    """The text parts alone, when ``content`` was composed from parts with images."""
+    metadata: Mapping[str, Any] | None = None
+    """Metadata of this message's episode only, over the call's (procedural memory)."""
 
 
 def check_text(value: object, *, field: str, max_chars: int) -> str:
@@ -81,11 +88,17 @@ def _parse_one(item: object, index: int, max_chars: int) -> Message:
     role = item.get("role", "user")
     if role not in ROLES:
         raise InvalidInputError(f"{where}.role {role!r} is not one of {sorted(ROLES)}")
-    content = check_text(item.get("content"), field=f"{where}.content", max_chars=max_chars)
+    raw = item.get("content")
+    images: tuple[ImagePart, ...] = ()
+    text: str | None = None
+    if isinstance(raw, Sequence) and not isinstance(raw, str | bytes | bytearray):
+        text, images = parse_parts(raw, f"{where}.content")
+        raw = compose(text, images)
+    content = check_text(raw, field=f"{where}.content", max_chars=max_chars)
     name = item.get("name")
     if name is not None:
         name = check_text(name, field=f"{where}.name", max_chars=MAX_NAME_CHARS).strip()
-    return Message(role=str(role), content=content, name=name)
+    return Message(role=str(role), content=content, name=name, images=images, text=text)
 
 
 def check_metadata(metadata: object) -> dict[str, Any]:

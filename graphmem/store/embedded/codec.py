@@ -6,6 +6,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,10 @@ import numpy as np
 from graphmem.models.records import AuditEvent, Entity, Episode, ExpiryReason, Fact
 from graphmem.models.time import from_storage, to_storage
 
+
 EPISODE_COLUMNS = (
     "id, owner, user_id, agent_id, run_id, content, role, name, valid_at, created_at, metadata, "
-    "embedding"
+    "embedding, expires_at"
 )
 ENTITY_COLUMNS = (
     "id, owner, name, normalized_name, aliases, type, summary, created_at, updated_at, metadata, "
@@ -24,7 +26,7 @@ ENTITY_COLUMNS = (
 FACT_COLUMNS = (
     "id, owner, user_id, agent_id, run_id, subject_id, predicate, object_id, fact, subject_name, "
     "object_name, confidence, episode_ids, valid_at, invalid_at, created_at, expired_at, "
-    "expired_reason, superseded_by, closed_by_episode_id, metadata, embedding"
+    "expired_reason, superseded_by, closed_by_episode_id, metadata, embedding, expires_at"
 )
 
 
@@ -44,7 +46,15 @@ def blob_vector(blob: bytes | None) -> list[float] | None:
     """Inverse of :func:`vector_blob`."""
     if blob is None:
         return None
-    return np.frombuffer(blob, dtype=np.float32).tolist()
+    values: list[float] = np.frombuffer(blob, dtype=np.float32).tolist()
+    return values
+
+
+def _time(value: str) -> datetime:
+    """A required timestamp column."""
+    parsed = from_storage(value)
+    assert parsed is not None  # the column is NOT NULL
+    return parsed
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -70,6 +80,7 @@ def episode_row(episode: Episode) -> tuple[Any, ...]:
         to_storage(episode.created_at),
         dumps(episode.metadata),
         vector_blob(episode.embedding),
+        to_storage(episode.expires_at),
     )
 
 
@@ -83,10 +94,11 @@ def row_episode(row: sqlite3.Row, *, with_embedding: bool = False) -> Episode:
         content=row["content"],
         role=row["role"],
         name=row["name"],
-        valid_at=from_storage(row["valid_at"]),
-        created_at=from_storage(row["created_at"]),
+        valid_at=_time(row["valid_at"]),
+        created_at=_time(row["created_at"]),
         metadata=json.loads(row["metadata"]),
         embedding=blob_vector(row["embedding"]) if with_embedding else None,
+        expires_at=from_storage(row["expires_at"]),
     )
 
 
@@ -117,8 +129,8 @@ def row_entity(row: sqlite3.Row, *, with_embedding: bool = False) -> Entity:
         aliases=json.loads(row["aliases"]),
         type=row["type"],
         summary=row["summary"],
-        created_at=from_storage(row["created_at"]),
-        updated_at=from_storage(row["updated_at"]),
+        created_at=_time(row["created_at"]),
+        updated_at=_time(row["updated_at"]),
         metadata=json.loads(row["metadata"]),
         embedding=blob_vector(row["embedding"]) if with_embedding else None,
     )
@@ -149,6 +161,7 @@ def fact_row(fact: Fact) -> tuple[Any, ...]:
         _text(fact.closed_by_episode_id),
         dumps(fact.metadata),
         vector_blob(fact.embedding),
+        to_storage(fact.expires_at),
     )
 
 
@@ -170,13 +183,14 @@ def row_fact(row: sqlite3.Row, *, with_embedding: bool = False) -> Fact:
         episode_ids=[uuid.UUID(value) for value in json.loads(row["episode_ids"])],
         valid_at=from_storage(row["valid_at"]),
         invalid_at=from_storage(row["invalid_at"]),
-        created_at=from_storage(row["created_at"]),
+        created_at=_time(row["created_at"]),
         expired_at=from_storage(row["expired_at"]),
         expired_reason=ExpiryReason(reason) if reason is not None else None,
         superseded_by=_uuid(row["superseded_by"]),
         closed_by_episode_id=_uuid(row["closed_by_episode_id"]),
         metadata=json.loads(row["metadata"]),
         embedding=blob_vector(row["embedding"]) if with_embedding else None,
+        expires_at=from_storage(row["expires_at"]),
     )
 
 

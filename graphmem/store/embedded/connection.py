@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from pathlib import Path
 
-from graphmem.errors import StoreError, StoreLockedError, StoreReadOnlyError
+from graphmem.errors import (
+    StoreCorruptedError,
+    StoreError,
+    StoreLockedError,
+    StoreReadOnlyError,
+)
 from graphmem.models.scope import Scope
 from graphmem.store.embedded.keyword import names_text, scope_token
 
@@ -17,12 +23,16 @@ def connect(path: Path, *, busy_timeout: float, synchronous: str) -> sqlite3.Con
         conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
         )
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+    try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
+        conn.close()  # a failed open must not keep the file (or its mount) busy
         raise translate(exc, path) from exc
     conn.create_function("scope_token", 1, scope_token, deterministic=True)
     conn.create_function("names_text", 2, names_text, deterministic=True)
@@ -44,7 +54,16 @@ def translate(exc: BaseException, path: Path | None = None) -> StoreError:
         )
     if "disk is full" in lowered or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
         return StoreError(f"no space left for the store{where}; nothing was written: {message}")
+    if "not a database" in lowered or "malformed" in lowered:
+        return StoreCorruptedError(f"{path or 'the store'} is not a readable graphmem store: "
+                                   f"{message}")
     if "unable to open" in lowered:
+        if path is not None and not os.access(path.parent, os.W_OK):
+            # WAL needs to create its -wal and -shm files beside the database.
+            return StoreReadOnlyError(
+                f"the store directory {path.parent} is read-only; graphmem needs to write "
+                f"there even to read: {message}"
+            )
         return StoreError(f"cannot open the store{where}: {message}")
     return StoreError(f"store error{where}: {message}")
 

@@ -8,7 +8,12 @@ sequence N can be caught up to the truth after a crash or another process's writ
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+import sqlite3
+
+from graphmem.errors import StoreError
+
+SCHEMA_VERSION = 2
+"""1: the first release; 2: ``expires_at`` on episodes and facts, retention policies."""
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,7 +29,8 @@ CREATE TABLE IF NOT EXISTS episodes (
     valid_at TEXT NOT NULL,
     created_at TEXT NOT NULL,
     metadata TEXT NOT NULL,
-    embedding BLOB
+    embedding BLOB,
+    expires_at TEXT
 );
 CREATE INDEX IF NOT EXISTS episodes_by_owner ON episodes (owner, valid_at);
 
@@ -72,7 +78,8 @@ CREATE TABLE IF NOT EXISTS facts (
     superseded_by TEXT,
     closed_by_episode_id TEXT,
     metadata TEXT NOT NULL,
-    embedding BLOB
+    embedding BLOB,
+    expires_at TEXT
 );
 CREATE INDEX IF NOT EXISTS facts_by_subject ON facts (subject_id, predicate);
 CREATE INDEX IF NOT EXISTS facts_by_object ON facts (object_id, predicate);
@@ -112,7 +119,51 @@ CREATE TABLE IF NOT EXISTS index_log (
     item_rowid INTEGER NOT NULL,
     op TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS retention_policies (
+    scope_key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    max_age_seconds REAL NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
+
+# Columns added after the first release, as (table, column, type). Indexes on them are
+# created after the columns exist, which an old store's file only guarantees after
+# :func:`migrate_schema`.
+ADDED_COLUMNS = (("episodes", "expires_at", "TEXT"), ("facts", "expires_at", "TEXT"))
+EXPIRY_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS episodes_by_expiry ON episodes (expires_at) "
+    "WHERE expires_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS facts_by_expiry ON facts (expires_at) "
+    "WHERE expires_at IS NOT NULL",
+)
+
+
+def migrate_schema(conn: sqlite3.Connection) -> None:
+    """Bring a store written by an older graphmem up to :data:`SCHEMA_VERSION`.
+
+    Runs inside the opening transaction, after :data:`TABLES`. A new store has no
+    ``schema_version`` yet (it is written with the embedder identity) and needs nothing.
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = int(row[0]) if row is not None else SCHEMA_VERSION
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store was written by a newer graphmem (schema {version}; this version "
+            f"reads up to {SCHEMA_VERSION}): upgrade graphmem to open it"
+        )
+    for table, column, sql_type in ADDED_COLUMNS:
+        existing = {info[1] for info in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in existing:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+    for statement in EXPIRY_INDEXES:
+        conn.execute(statement)
+    if row is not None and version < SCHEMA_VERSION:
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
+        )
 
 # The keyword index: FTS5 tables kept in sync by triggers, inside each write transaction.
 # ``scope`` holds one opaque token per owner so that a search intersects the owner's

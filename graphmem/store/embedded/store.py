@@ -47,6 +47,7 @@ from graphmem.store.embedded.schema import (
     SCHEMA_VERSION,
     TABLES,
     VECTOR_LOG,
+    migrate_schema,
 )
 from graphmem.store.embedded.transaction import (
     EmbeddedTransaction,
@@ -78,9 +79,9 @@ class EmbeddedStore:
         self._directory = Path(directory).expanduser()
         self._embedder = embedder
         self._busy_timeout = busy_timeout
-        self._synchronous = {"normal": "NORMAL", "full": "FULL"}.get(durability)
-        if self._synchronous is None:
+        if durability not in ("normal", "full"):
             raise ValueError("durability must be 'normal' or 'full'")
+        self._synchronous = durability.upper()
         try:
             self._directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -106,6 +107,7 @@ class EmbeddedStore:
             conn.execute("BEGIN IMMEDIATE")
             for statement in _statements(TABLES):
                 conn.execute(statement)
+            migrate_schema(conn)
             missing_keyword = self._missing_keyword_tables(conn)
             for statement in _statements(KEYWORD_INDEX + VECTOR_LOG):
                 conn.execute(statement)
@@ -404,6 +406,8 @@ class EmbeddedStore:
     def counts(self, scope: Scope | None = None) -> ScopeCounts:
         """Record counts, for one scope or the whole store."""
         conn = self._reader()
+        params: list[str]
+        owner_params: list[str]
         if scope is None:
             where, params, owner_where, owner_params = "1", [], "1", []
         else:
@@ -493,8 +497,12 @@ class EmbeddedStore:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
+                # Dropped, not emptied: deleting rows leaves damaged index pages in place.
                 for fts in KEYWORD_TABLES.values():
-                    conn.execute(f"DELETE FROM {fts}")
+                    conn.execute(f"DROP TABLE IF EXISTS {fts}")
+                for statement in _statements(KEYWORD_INDEX):
+                    conn.execute(statement)
+                for fts in KEYWORD_TABLES.values():
                     conn.execute(f"INSERT INTO {fts} (rowid, scope, {_column_of(fts)}) "
                                  f"{KEYWORD_SOURCES[fts]}")
                     if progress is not None:

@@ -21,6 +21,8 @@ import numpy as np
 
 from graphmem.errors import InvalidInputError
 from graphmem.store.embedded.vector_partitions import (
+    RESERVED_KEY,
+    AnyPartition,
     ExactPartition,
     HnswPartition,
     KeyArray,
@@ -28,7 +30,7 @@ from graphmem.store.embedded.vector_partitions import (
     demote,
     promote,
 )
-from graphmem.store.embedded.vector_snapshot import AnyPartition, read_snapshot, write_snapshot
+from graphmem.store.embedded.vector_snapshot import read_snapshot, write_snapshot
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -36,7 +38,8 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 class VectorIndex:
     """Cosine-similarity top-k search over int64 keys, partitioned by owner.
 
-    Keys (SQLite rowids) are unique across the whole index: adding a key that exists,
+    Keys (SQLite rowids) are int64 values other than ``-2**63``, which is reserved.
+    They are unique across the whole index: adding a key that exists,
     under any owner, replaces its vector and owner. All methods are thread-safe; one
     internal lock serializes them.
     """
@@ -99,7 +102,8 @@ class VectorIndex:
 
     def remove(self, keys: Iterable[int]) -> None:
         """Remove ``keys`` from whichever owners hold them; unknown keys are ignored."""
-        key_list = _as_keys(list(keys) if not isinstance(keys, np.ndarray) else keys).tolist()
+        given = keys if isinstance(keys, np.ndarray) else list(keys)
+        key_list = _as_keys(given, for_removal=True).tolist()
         with self._lock:
             by_owner: dict[str, list[int]] = {}
             for key in key_list:
@@ -181,6 +185,7 @@ class VectorIndex:
             raise InvalidInputError(f"applied_seq must be an int, got {applied_seq!r}")
         with self._lock:
             write_snapshot(Path(directory), self._dim, applied_seq, self._partitions)
+            self._remap_borrowed(Path(directory))
 
     @classmethod
     def load(
@@ -206,6 +211,21 @@ class VectorIndex:
         return index, snapshot.applied_seq
 
     # -- internals -------------------------------------------------------------------------
+
+    def _remap_borrowed(self, directory: Path) -> None:
+        # Partitions unchanged since load still map the snapshot that save just deleted;
+        # moving them onto the identical new files lets the old ones' disk space (and
+        # any forgotten owner's vectors in them) be released now, not at process exit.
+        borrowed = [owner for owner, p in self._partitions.items() if p.borrowed]
+        if not borrowed:
+            return
+        fresh = read_snapshot(directory, self._dim, verify=False)  # written just now
+        if fresh is None:
+            return
+        for owner in borrowed:
+            replacement = fresh.partitions.get(owner)
+            if replacement is not None and replacement.count == self._partitions[owner].count:
+                self._partitions[owner] = replacement
 
     def _detach_from_other_owners(self, owner: str, keys: KeyArray) -> None:
         moving: dict[str, list[int]] = {}
@@ -234,7 +254,7 @@ def _check_owner(owner: object) -> None:
         raise InvalidInputError(f"owner must be a non-empty str, got {owner!r}")
 
 
-def _as_keys(keys: Sequence[int] | np.ndarray) -> KeyArray:
+def _as_keys(keys: Sequence[int] | np.ndarray, *, for_removal: bool = False) -> KeyArray:
     try:
         array = np.asarray(keys)
     except (OverflowError, ValueError) as exc:
@@ -243,15 +263,18 @@ def _as_keys(keys: Sequence[int] | np.ndarray) -> KeyArray:
         raise InvalidInputError(f"keys must be one-dimensional, got shape {array.shape}")
     if array.size == 0:
         return np.empty(0, dtype=np.int64)
-    if array.dtype.kind not in "iu" or array.dtype == np.bool_:
+    if array.dtype.kind not in "iu":
         if array.dtype != object:
             raise InvalidInputError(f"keys must be integers, got dtype {array.dtype}")
         if not all(isinstance(k, int) and not isinstance(k, bool) for k in array.tolist()):
             raise InvalidInputError("keys must be integers")
-    if array.dtype.kind == "u" or array.dtype == object:
-        if int(array.max()) > _INT64_MAX or int(array.min()) < _INT64_MIN:
-            raise InvalidInputError("keys must fit in int64")
-    return array.astype(np.int64)
+    may_overflow = array.dtype.kind == "u" or array.dtype == object
+    if may_overflow and (int(array.max()) > _INT64_MAX or int(array.min()) < _INT64_MIN):
+        raise InvalidInputError("keys must fit in int64")
+    keys = array.astype(np.int64)
+    if not for_removal and (keys == RESERVED_KEY).any():
+        raise InvalidInputError(f"key {RESERVED_KEY} is reserved")
+    return keys
 
 
 def _normalized_rows(vectors: object, dim: int, what: str) -> Matrix:
@@ -263,10 +286,13 @@ def _normalized_rows(vectors: object, dim: int, what: str) -> Matrix:
     rows = array.astype(np.float32)
     if not np.isfinite(rows).all():
         raise InvalidInputError(f"{what} contain NaN or infinite values (in float32)")
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    if (norms == 0).any():
+    # Scaling by the largest component first keeps the norm from overflowing (or
+    # underflowing to zero) in float32.
+    peaks = np.abs(rows).max(axis=1, keepdims=True)
+    if (peaks == 0).any():
         raise InvalidInputError(f"{what} contain an all-zero row: cosine is undefined")
-    rows /= norms
+    rows /= peaks
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
     return rows
 
 

@@ -9,7 +9,6 @@ classes validated, de-duplicated keys: the partitions do no input checking.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -24,25 +23,18 @@ HNSW_CONNECTIVITY = 16
 HNSW_EXPANSION_ADD = 64
 HNSW_EXPANSION_SEARCH = 128
 
+RESERVED_KEY = -(2**63)
+"""The one int64 an HNSW graph cannot hold (no SQLite rowid is ever assigned it)."""
+_KEY_MASK = np.uint64(2**63 - 1)
+
 _SWAP_REMOVE_LIMIT = 0.25
 """Fraction of a partition above which removal rewrites the arrays instead of swapping rows."""
 _SMALL_BATCH = 64
 """Below this many vectors usearch runs single-threaded: thread start-up costs more."""
-
-
-class Partition(Protocol):
-    """What the index needs from a partition, whichever kind it is."""
-
-    @property
-    def count(self) -> int: ...
-
-    def keys(self) -> KeyArray: ...
-
-    def upsert(self, keys: KeyArray, vectors: Matrix) -> None: ...
-
-    def remove(self, keys: KeyArray) -> None: ...
-
-    def search(self, query: Matrix, k: int) -> list[tuple[int, float]]: ...
+_BRUTE_FORCE_FACTOR = 8
+"""A graph search visits ~this many candidates per result slot; past that, scan all."""
+_MIN_TOMBSTONES_TO_REBUILD = 256
+"""Small graphs are not rebuilt for a handful of removals."""
 
 
 class ExactPartition:
@@ -67,6 +59,11 @@ class ExactPartition:
         """Number of vectors held."""
         return self._count
 
+    @property
+    def borrowed(self) -> bool:
+        """True while the rows are still read-only views of a mapped snapshot file."""
+        return not (self._keys.flags.writeable and self._vectors.flags.writeable)
+
     def keys(self) -> KeyArray:
         """Keys in row order (a view; valid until the next write)."""
         return self._keys[: self._count]
@@ -77,6 +74,7 @@ class ExactPartition:
 
     def upsert(self, keys: KeyArray, vectors: Matrix) -> None:
         """Overwrite rows of keys already held and append the others."""
+        self._own_arrays()
         rows = self._row_map()
         existing = np.fromiter((rows.get(key, -1) for key in keys.tolist()), np.int64, len(keys))
         present = existing >= 0
@@ -95,6 +93,7 @@ class ExactPartition:
 
     def remove(self, keys: KeyArray) -> None:
         """Drop rows of keys held here (the caller guarantees they are)."""
+        self._own_arrays()
         if len(keys) > _SWAP_REMOVE_LIMIT * self._count:
             self._compact(keys)
             return
@@ -115,15 +114,19 @@ class ExactPartition:
         count = self._count
         if count == 0 or k <= 0:
             return []
-        scores = self._vectors[:count] @ query
-        if k < count:
-            top = np.argpartition(scores, count - k)[count - k :]
-        else:
-            top = np.arange(count)
+        # einsum stays on this thread; a multithreaded BLAS matvec of this size stalls for
+        # tens of milliseconds whenever the other cores are busy (measured on 2 cores).
+        scores = np.einsum("ij,j->i", self._vectors[:count], query)
+        # argpartition finds the k best in O(n); only those k get sorted.
+        top = np.argpartition(scores, count - k)[count - k :] if k < count else np.arange(count)
         keys = self._keys[top]
         order = np.lexsort((keys, -scores[top]))
         best_scores = np.clip(scores[top][order], -1.0, 1.0)
         return list(zip(keys[order].tolist(), best_scores.tolist(), strict=True))
+
+    def _own_arrays(self) -> None:
+        if self.borrowed:
+            self._resize(self._count)
 
     def _row_map(self) -> dict[int, int]:
         if self._rows is None:
@@ -163,12 +166,17 @@ class ExactPartition:
 class HnswPartition:
     """An approximate-nearest-neighbour graph (usearch HNSW, cosine, half precision).
 
-    usearch stores unsigned 64-bit keys; signed rowids are reinterpreted bit for bit,
-    so every int64 round-trips unchanged.
+    usearch stores unsigned 64-bit keys and reserves the largest as "no key", so keys are
+    mapped by a bijection that sends the one unusable value to ``RESERVED_KEY``, which
+    the index refuses up front.
     """
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, tombstones: int = 0) -> None:
         self._index = index
+        # Removed vectors stay in the graph as dead slots until an add reuses them; when
+        # they outnumber the living, searches start missing results, so we rebuild.
+        self._tombstones = tombstones
+        self._viewed = False
         self._tune()
 
     @classmethod
@@ -186,18 +194,30 @@ class HnswPartition:
         )
 
     @classmethod
-    def from_buffer(cls, dim: int, buffer: bytearray) -> HnswPartition:
-        """Restore a graph serialized by :meth:`save`; ValueError if it does not fit ``dim``."""
+    def from_file(cls, dim: int, path: Path) -> HnswPartition:
+        """Map a graph written by :meth:`save`; ValueError if it does not fit ``dim``.
+
+        The file is memory-mapped, not read: searches run on it directly, and the first
+        write copies the graph into memory. The file must not change while mapped.
+        """
+        metadata = Index.metadata(path)
+        if not metadata or metadata["dimensions"] != dim:
+            raise ValueError(f"{path.name} is not a graph of {dim} dimensions")
         partition = cls.create(dim)
-        partition._index.load(buffer)
-        if partition._index.ndim != dim:
-            raise ValueError(f"graph has {partition._index.ndim} dimensions, expected {dim}")
+        partition._index.view(path)
+        partition._viewed = True
+        partition._tombstones = int(metadata["count_deleted"])
         partition._tune()  # the file does not carry search-time settings
         return partition
 
     def _tune(self) -> None:
         # usearch declares the setter apart from the property, which mypy cannot follow.
         self._index.expansion_search = HNSW_EXPANSION_SEARCH  # type: ignore[misc]
+
+    @property
+    def borrowed(self) -> bool:
+        """True while the graph is still a read-only mapping of a snapshot file."""
+        return self._viewed
 
     @property
     def count(self) -> int:
@@ -207,45 +227,85 @@ class HnswPartition:
     def keys(self) -> KeyArray:
         """Keys of the live vectors, in the graph's slot order (a copy)."""
         raw = np.asarray(self._index.keys[0 : self.count], dtype=np.uint64)
-        return raw.view(np.int64)
+        return _from_graph_keys(raw)
 
     def vectors(self, keys: KeyArray) -> Matrix:
         """Stored vectors of ``keys`` as float32, re-normalized after half-precision rounding."""
+        matrix = self._stored(keys)
+        if len(matrix):
+            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        return matrix
+
+    def _stored(self, keys: KeyArray) -> Matrix:
         if len(keys) == 0:
             return np.empty((0, self._index.ndim), dtype=np.float32)
-        rows = self._index.get(keys.view(np.uint64), dtype="f32")
+        rows = self._index.get(_to_graph_keys(keys), dtype="f32")
         if not isinstance(rows, tuple) or any(row is None for row in rows):
             raise KeyError("a key asked for is not in the graph")
-        matrix = np.stack([row for row in rows if row is not None]).astype(np.float32)
-        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        return matrix
+        return np.stack([row for row in rows if row is not None]).astype(np.float32)
 
     def upsert(self, keys: KeyArray, vectors: Matrix) -> None:
         """Replace vectors of keys already held and add the others."""
-        unsigned = keys.view(np.uint64)
+        self._materialize()
+        unsigned = _to_graph_keys(keys)
         held = np.asarray(self._index.contains(unsigned), dtype=bool)
         if held.any():
             self._index.remove(unsigned[held])
+            self._tombstones += int(held.sum())
         threads = 1 if len(keys) < _SMALL_BATCH else 0
         self._index.add(unsigned, vectors, threads=threads)
+        self._tombstones = max(0, self._tombstones - len(keys))
 
     def remove(self, keys: KeyArray) -> None:
         """Remove keys held here (the caller guarantees they are)."""
-        self._index.remove(keys.view(np.uint64))
+        self._materialize()
+        self._index.remove(_to_graph_keys(keys))
+        self._tombstones += len(keys)
+        if self._tombstones > max(self.count, _MIN_TOMBSTONES_TO_REBUILD):
+            self._rebuild()
+
+    def _materialize(self) -> None:
+        # A memory-mapped graph is read-only (usearch crashes on writes to one).
+        if self._viewed:
+            self._index = self._index.copy()
+            self._viewed = False
+            self._tune()
+
+    def _rebuild(self) -> None:
+        keys = self.keys()
+        stored = self._stored(keys)  # half precision round-trips exactly: no drift
+        fresh = HnswPartition.create(self._index.ndim)
+        if len(keys):
+            fresh._index.add(_to_graph_keys(keys), stored, threads=0)
+        self._index, self._tombstones = fresh._index, 0
 
     def search(self, query: Matrix, k: int) -> list[tuple[int, float]]:
-        """Approximately the ``k`` most similar keys, best first."""
-        wanted = min(k, self.count)
+        """Approximately the ``k`` most similar keys, best first.
+
+        When ``k`` is a large share of the partition, every vector is scored instead:
+        as cheap as the graph walk there, and it cannot miss any.
+        """
+        count = self.count
+        wanted = min(k, count)
         if wanted <= 0:
             return []
-        matches = self._index.search(query, wanted, threads=1)
-        keys = np.asarray(matches.keys, dtype=np.uint64).view(np.int64)
+        brute_force = count <= _BRUTE_FORCE_FACTOR * max(wanted, HNSW_EXPANSION_SEARCH)
+        matches = self._index.search(query, wanted, threads=1, exact=brute_force)
+        keys = _from_graph_keys(np.asarray(matches.keys, dtype=np.uint64))
         scores = np.clip(1.0 - np.asarray(matches.distances, dtype=np.float64), -1.0, 1.0)
         return list(zip(keys.tolist(), scores.tolist(), strict=True))
 
     def save(self, path: Path) -> None:
         """Serialize the graph with usearch's own format."""
         self._index.save(path)
+
+
+def _to_graph_keys(keys: KeyArray) -> npt.NDArray[np.uint64]:
+    return keys.view(np.uint64) ^ _KEY_MASK
+
+
+def _from_graph_keys(keys: npt.NDArray[np.uint64]) -> KeyArray:
+    return (keys ^ _KEY_MASK).view(np.int64)
 
 
 def promote(dim: int, partition: ExactPartition) -> HnswPartition:
@@ -260,3 +320,7 @@ def demote(dim: int, partition: HnswPartition) -> ExactPartition:
     """Turn a graph that shrank back into an exact partition (exact results again)."""
     keys = partition.keys()
     return ExactPartition(dim, keys, partition.vectors(keys))
+
+
+AnyPartition = ExactPartition | HnswPartition
+"""What the index keeps per owner."""

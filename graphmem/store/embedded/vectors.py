@@ -36,7 +36,7 @@ class VectorIndexes:
         self._dim = dim
         self._exact_threshold = exact_threshold
         self._lock = threading.RLock()
-        self._indexes: dict[str, VectorIndex] = {}
+        self._indexes: dict[IndexKind, VectorIndex] = {}
         self._applied_seq = 0
         self._saved_seq = 0
 
@@ -50,7 +50,7 @@ class VectorIndexes:
                 self.rebuild(conn, progress)
 
     def _load_snapshots(self) -> bool:
-        loaded: dict[str, VectorIndex] = {}
+        loaded: dict[IndexKind, VectorIndex] = {}
         seqs: list[int] = []
         for kind in KINDS:
             result = VectorIndex.load(

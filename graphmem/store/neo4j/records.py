@@ -28,7 +28,7 @@ Properties = dict[str, Any]
 
 EPISODE_FIELDS = (
     "id", "owner", "user_id", "agent_id", "run_id", "content", "role", "name", "valid_at",
-    "created_at", "metadata",
+    "created_at", "metadata", "expires_at",
 )  # fmt: skip
 ENTITY_FIELDS = (
     "id", "owner", "name", "normalized_name", "aliases", "type", "summary", "created_at",
@@ -38,7 +38,7 @@ FACT_FIELDS = (
     "id", "owner", "user_id", "agent_id", "run_id", "subject_id", "predicate", "object_id",
     "fact", "subject_name", "object_name", "confidence", "episode_ids", "valid_at",
     "invalid_at", "created_at", "expired_at", "expired_reason", "superseded_by",
-    "closed_by_episode_id", "metadata",
+    "closed_by_episode_id", "metadata", "expires_at",
 )  # fmt: skip
 AUDIT_FIELDS = ("id", "at", "seq", "action", "owner", "actor", "target_ids", "detail")
 
@@ -94,6 +94,7 @@ def episode_properties(episode: Episode, dim: int) -> Properties:
         "created_at": to_storage(episode.created_at),
         "metadata": _dumps(episode.metadata),
         "embedding": unit_vector(episode.embedding, dim, f"embedding of episode {episode.id}"),
+        "expires_at": to_storage(episode.expires_at),
     }
 
 
@@ -145,6 +146,7 @@ def fact_properties(fact: Fact) -> Properties:
         "superseded_by": _text(fact.superseded_by),
         "closed_by_episode_id": _text(fact.closed_by_episode_id),
         "metadata": _dumps(fact.metadata),
+        "expires_at": to_storage(fact.expires_at),
     }
 
 
@@ -199,6 +201,7 @@ def episode_from(props: Mapping[str, Any], *, with_embedding: bool = False) -> E
         created_at=_required_time(props, "created_at"),
         metadata=json.loads(props["metadata"]),
         embedding=_embedding(props, with_embedding),
+        expires_at=from_storage(props.get("expires_at")),
     )
 
 
@@ -244,6 +247,7 @@ def fact_from(props: Mapping[str, Any], *, with_embedding: bool = False) -> Fact
         closed_by_episode_id=_uuid(props.get("closed_by_episode_id")),
         metadata=json.loads(props["metadata"]),
         embedding=_embedding(props, with_embedding),
+        expires_at=from_storage(props.get("expires_at")),
     )
 
 

@@ -1,0 +1,90 @@
+"""Entry points of a search: where in the graph the query lands.
+
+Three kinds of evidence, all scope-filtered by the store: nearest neighbours of the
+query vector (entities, episodes, facts), BM25 matches of the query text (entity
+names, episode text, fact sentences), and entities whose name or alias occurs
+verbatim in the query. Mentions are found without loading every name of the owner:
+the entity keyword index proposes candidates sharing a word with the query, and a
+candidate counts as mentioned only if one of its names occurs as a whole phrase.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from graphmem.models.records import Entity
+from graphmem.models.scope import Scope
+from graphmem.retrieval.settings import RetrievalSettings
+from graphmem.retrieval.text import find_spans, name_tokens, tokens
+from graphmem.store.base import GraphStore
+
+Hits = list[tuple[uuid.UUID, float]]
+
+
+@dataclass(slots=True)
+class EntryPoints:
+    """Ranked candidates from every index, best first, plus the entities they name."""
+
+    entity_vector: Hits = field(default_factory=list)
+    entity_keyword: Hits = field(default_factory=list)
+    mentioned: list[uuid.UUID] = field(default_factory=list)
+    """Entities named in the query, longest (most specific) mention first."""
+    episode_vector: Hits = field(default_factory=list)
+    episode_keyword: Hits = field(default_factory=list)
+    fact_vector: Hits = field(default_factory=list)
+    fact_keyword: Hits = field(default_factory=list)
+    entities: dict[uuid.UUID, Entity] = field(default_factory=dict)
+    """Records of every entity above (scope-checked)."""
+
+
+def find_entry_points(
+    store: GraphStore,
+    scope: Scope,
+    query: str,
+    vector: Sequence[float],
+    settings: RetrievalSettings,
+) -> EntryPoints:
+    """Query every index of the scope once and detect the entities the query names."""
+    entry = EntryPoints(
+        entity_vector=store.vector_search("entity", scope, vector, settings.entity_k),
+        entity_keyword=store.keyword_search("entity", scope, query, settings.entity_k),
+        episode_vector=store.vector_search("episode", scope, vector, settings.episode_k),
+        episode_keyword=store.keyword_search("episode", scope, query, settings.episode_k),
+        fact_vector=store.vector_search("fact", scope, vector, settings.fact_k),
+        fact_keyword=store.keyword_search("fact", scope, query, settings.fact_k),
+    )
+    wanted = list(dict.fromkeys(i for i, _ in [*entry.entity_vector, *entry.entity_keyword]))
+    entry.entities = {e.id: e for e in store.get_entities(wanted) if scope.contains_entity(e.owner)}
+    # Defensive: a backend bug must never surface another owner's entity.
+    entry.entity_vector = [h for h in entry.entity_vector if h[0] in entry.entities]
+    entry.entity_keyword = [h for h in entry.entity_keyword if h[0] in entry.entities]
+    keyword_candidates = [entry.entities[i] for i, _ in entry.entity_keyword]
+    entry.mentioned = mentioned_entities(query, keyword_candidates)
+    return entry
+
+
+def mentioned_entities(query: str, candidates: Sequence[Entity]) -> list[uuid.UUID]:
+    """Candidates whose name or an alias occurs as a whole phrase in ``query``.
+
+    When one mention lies inside a longer one ("York" in "New York"), only the entity
+    of the longer mention counts. The result is ordered longest mention first.
+    """
+    query_tokens = tokens(query)
+    matches: list[tuple[int, int, uuid.UUID]] = []
+    for entity in candidates:
+        best: tuple[int, int] | None = None
+        for name in (entity.name, *entity.aliases):
+            for span in find_spans(query_tokens, name_tokens(name)):
+                if best is None or span[1] - span[0] > best[1] - best[0]:
+                    best = span
+        if best is not None:
+            matches.append((best[0], best[1], entity.id))
+    kept = [
+        (start, end, entity_id)
+        for start, end, entity_id in matches
+        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in matches)
+    ]
+    kept.sort(key=lambda m: -(m[1] - m[0]))
+    return list(dict.fromkeys(entity_id for _, _, entity_id in kept))

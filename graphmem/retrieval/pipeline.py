@@ -1,0 +1,348 @@
+"""The search pipeline: entry points -> expansion -> fusion -> rerank/MMR -> result.
+
+All scoring happens here, above the store protocol, so every backend ranks alike.
+A search makes a fixed number of store round trips (six index queries, two or three
+record loads, at most two neighbourhood fetches, one mentions lookup) whatever the
+size of the graph; every fan-out is bounded by :class:`RetrievalSettings`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from graphmem.embedding.base import Embedder
+from graphmem.errors import InvalidInputError
+from graphmem.filters import Filter
+from graphmem.models.records import Episode, Fact
+from graphmem.models.results import ScoredEntity, ScoredEpisode, ScoredFact, SearchResult
+from graphmem.models.scope import Scope
+from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
+from graphmem.retrieval.episodes import EpisodeEvidence, candidate_ids, rank_episodes
+from graphmem.retrieval.expansion import Expansion, expand, trace_paths
+from graphmem.retrieval.fusion import mmr, ranked, ranked_ids, weighted_rrf
+from graphmem.retrieval.history import superseded_versions
+from graphmem.retrieval.rerank import Reranker, apply_reranker
+from graphmem.retrieval.settings import RetrievalSettings
+from graphmem.retrieval.subgraph import Subgraph, fetch_subgraph, visible
+from graphmem.store.base import GraphStore
+from graphmem.temporal.view import TemporalView
+
+QueryVector = Sequence[float] | npt.NDArray[np.floating]
+
+_MENTION_SEED = 1.0
+_ENTITY_SEED = 0.3
+_FACT_SEED = 0.5
+_SEEDING_FACTS = 10
+
+
+@dataclass(slots=True)
+class _FactRanking:
+    facts: dict[uuid.UUID, Fact]
+    scores: dict[uuid.UUID, float]
+    sources: dict[uuid.UUID, list[str]]
+
+
+class Retriever:
+    """Ranks a scope's facts, entities and episodes for a natural-language query.
+
+    ``reranker`` (optional) rescores the best candidates, for example a
+    :class:`~graphmem.retrieval.rerank.CrossEncoderReranker`.
+    """
+
+    def __init__(
+        self,
+        store: GraphStore,
+        embedder: Embedder,
+        *,
+        settings: RetrievalSettings | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self.settings = settings or RetrievalSettings()
+        self.reranker = reranker
+
+    def search(
+        self,
+        query: str,
+        scope: Scope,
+        *,
+        limit: int = 10,
+        view: TemporalView | None = None,
+        filters: Filter | None = None,
+        query_vector: QueryVector | None = None,
+        include_history: bool = False,
+    ) -> SearchResult:
+        """The ``limit`` best facts, entities and episodes of ``scope`` for ``query``.
+
+        ``view`` says which facts are visible (default: valid now). ``filters`` keeps
+        only facts and episodes whose metadata match. ``query_vector`` skips embedding
+        the query (it must come from the same embedder). With ``include_history``,
+        superseded versions of the returned facts follow them, marked ``valid=False``.
+        """
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidInputError("query must be a non-empty string")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInputError("limit must be a positive integer")
+        view = view or TemporalView.at()
+        vector = self._query_vector(query, query_vector)
+        settings = self.settings
+        entry = find_entry_points(self._store, scope, query, vector, settings)
+
+        direct = self._direct_facts(entry, scope, view, filters)
+        relevance = _relevance(entry, direct, settings)
+        seeds = _seeds(entry, direct, relevance, settings)
+        graph = fetch_subgraph(self._store, scope, seeds, view, filters, relevance, settings)
+        expansion = expand(graph, seeds, relevance, settings)
+
+        facts = _rank_facts(entry, direct, graph, expansion, settings)
+        depth = self._depth(limit)
+        top_facts = self._finish(
+            query,
+            ranked(facts.scores)[: max(depth, settings.provenance_facts)],
+            facts.scores,
+            lambda i: facts.facts[i].fact,
+            depth,
+        )
+        returned = top_facts[:limit]
+        paths = trace_paths(
+            graph, _anchors(entry, seeds), relevance, [i for i, _ in returned], settings.max_paths
+        )
+        scored_facts = [
+            ScoredFact(
+                fact=facts.facts[i],
+                score=score,
+                paths=paths.get(i, []),
+                sources=facts.sources[i],
+            )
+            for i, score in returned
+        ]
+        entities = self._rank_entities(entry, expansion, scope, limit)
+        episodes = self._rank_episodes(query, entry, facts, entities, scope, filters, limit)
+        if include_history and scored_facts:
+            scored_facts += superseded_versions(self._store, scope, scored_facts, view, filters)
+        return SearchResult(
+            query=query,
+            as_of=None if view.is_now else view.as_of,
+            known_at=None if view.is_now else view.known_at,
+            facts=scored_facts,
+            entities=entities,
+            episodes=episodes,
+        )
+
+    # -- steps ---------------------------------------------------------------------------
+    def _query_vector(self, query: str, given: QueryVector | None) -> list[float]:
+        if given is None:
+            return [float(x) for x in self._embedder.embed_query(query)]
+        vector = np.asarray(given, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != self._embedder.dim or not np.all(np.isfinite(vector)):
+            raise InvalidInputError(
+                f"query_vector must hold {self._embedder.dim} finite numbers "
+                "(a vector of the store's embedder)"
+            )
+        return [float(x) for x in vector]
+
+    def _direct_facts(
+        self, entry: EntryPoints, scope: Scope, view: TemporalView, filters: Filter | None
+    ) -> dict[uuid.UUID, Fact]:
+        """Facts the fact indexes matched, restricted to what this read may see."""
+        wanted = list(dict.fromkeys(ranked_ids([*entry.fact_vector, *entry.fact_keyword])))
+        return {f.id: f for f in self._store.get_facts(wanted) if visible(f, scope, view, filters)}
+
+    def _depth(self, limit: int) -> int:
+        """How many candidates the final steps look at to return ``limit``."""
+        reorders = self.reranker is not None or self.settings.mmr_lambda is not None
+        return max(limit, self.settings.final_depth) if reorders else limit
+
+    def _finish(
+        self,
+        query: str,
+        order: list[uuid.UUID],
+        scores: dict[uuid.UUID, float],
+        text: Callable[[uuid.UUID], str],
+        depth: int,
+    ) -> list[tuple[uuid.UUID, float]]:
+        """Apply the reranker and MMR (when configured) to a best-first candidate list."""
+        pairs = [(i, scores[i]) for i in order]
+        if self.reranker is not None:
+            pairs = apply_reranker(self.reranker, query, order[:depth], text) + pairs[depth:]
+        if self.settings.mmr_lambda is not None:
+            best = dict(pairs)
+            chosen = mmr(
+                [i for i, _ in pairs[:depth]],
+                best.__getitem__,
+                text,
+                lam=self.settings.mmr_lambda,
+                limit=depth,
+            )
+            pairs = [(i, best[i]) for i in chosen] + pairs[depth:]
+        return pairs
+
+    def _rank_entities(
+        self, entry: EntryPoints, expansion: Expansion, scope: Scope, limit: int
+    ) -> list[ScoredEntity]:
+        settings = self.settings
+        graph_order = ranked(expansion.entity_scores)[: settings.entity_k * 4]
+        w_vector, w_keyword, w_mention, w_graph = settings.entity_weights
+        scores = weighted_rrf(
+            [
+                (ranked_ids(entry.entity_vector), w_vector),
+                (ranked_ids(entry.entity_keyword), w_keyword),
+                (entry.mentioned, w_mention),
+                (graph_order, w_graph),
+            ],
+            k=settings.rrf_k,
+        )
+        order = ranked(scores)[:limit]
+        missing = [i for i in order if i not in entry.entities]
+        loaded = dict(entry.entities)
+        loaded.update({e.id: e for e in self._store.get_entities(missing)})
+        lists = (
+            ("vector", set(ranked_ids(entry.entity_vector))),
+            ("keyword", set(ranked_ids(entry.entity_keyword))),
+            ("mention", set(entry.mentioned)),
+            ("graph", set(graph_order)),
+        )
+        return [
+            ScoredEntity(
+                entity=loaded[i],
+                score=scores[i],
+                sources=[name for name, members in lists if i in members],
+            )
+            for i in order
+            if i in loaded and scope.contains_entity(loaded[i].owner)
+        ]
+
+    def _rank_episodes(
+        self,
+        query: str,
+        entry: EntryPoints,
+        facts: _FactRanking,
+        entities: list[ScoredEntity],
+        scope: Scope,
+        filters: Filter | None,
+        limit: int,
+    ) -> list[ScoredEpisode]:
+        settings = self.settings
+        best_facts = ranked(facts.scores)[: settings.provenance_facts]
+        evidence = EpisodeEvidence(
+            vector=entry.episode_vector,
+            keyword=entry.episode_keyword,
+            facts=[(facts.facts[i], facts.scores[i]) for i in best_facts],
+            entity_scores={e.entity.id: e.score for e in entities},
+            named=frozenset(entry.mentioned),
+        )
+        candidates = candidate_ids(evidence)
+        mentions = self._store.mentions_of_episodes(candidates) if candidates else {}
+        scores, sources = rank_episodes(evidence, mentions, settings)
+        order = ranked(scores)
+        depth = self._depth(limit)
+        records = self._load_episodes(order, scope, filters, depth)
+        kept = [i for i in order if i in records]
+        finished = self._finish(query, kept, scores, lambda i: records[i].content, depth)
+        return [
+            ScoredEpisode(episode=records[i], score=score, sources=sources.get(i, []))
+            for i, score in finished[:limit]
+        ]
+
+    def _load_episodes(
+        self, order: list[uuid.UUID], scope: Scope, filters: Filter | None, wanted: int
+    ) -> dict[uuid.UUID, Episode]:
+        """Load episodes best first until ``wanted`` pass the scope and filter checks."""
+        records: dict[uuid.UUID, Episode] = {}
+        start, batch = 0, max(wanted, 8)
+        while start < len(order) and len(records) < wanted:
+            chunk = order[start : start + batch]
+            for episode in self._store.get_episodes(chunk):
+                if scope.contains(episode.user_id, episode.agent_id, episode.run_id) and (
+                    filters is None or filters.matches(episode.metadata)
+                ):
+                    records[episode.id] = episode
+            start += batch
+            batch *= 2
+        return records
+
+
+def _relevance(
+    entry: EntryPoints, direct: dict[uuid.UUID, Fact], settings: RetrievalSettings
+) -> dict[uuid.UUID, float]:
+    """How directly each matched fact answers the query, in (0, 1]."""
+    w_vector, w_keyword, _ = settings.fact_weights
+    fused = weighted_rrf(
+        [
+            ([i for i in ranked_ids(entry.fact_vector) if i in direct], w_vector),
+            ([i for i in ranked_ids(entry.fact_keyword) if i in direct], w_keyword),
+        ],
+        k=settings.rrf_k,
+    )
+    return fused
+
+
+def _seeds(
+    entry: EntryPoints,
+    direct: dict[uuid.UUID, Fact],
+    relevance: dict[uuid.UUID, float],
+    settings: RetrievalSettings,
+) -> dict[uuid.UUID, float]:
+    """Personalization weights: named entities, matched entities, ends of matched facts."""
+    seeds: dict[uuid.UUID, float] = {}
+
+    def add(entity_id: uuid.UUID, weight: float) -> None:
+        seeds[entity_id] = max(seeds.get(entity_id, 0.0), weight)
+
+    for entity_id in entry.mentioned:
+        add(entity_id, _MENTION_SEED)
+    w_vector, w_keyword, _, _ = settings.entity_weights
+    matched = weighted_rrf(
+        [
+            (ranked_ids(entry.entity_vector), w_vector),
+            (ranked_ids(entry.entity_keyword), w_keyword),
+        ],
+        k=settings.rrf_k,
+    )
+    for entity_id, score in matched.items():
+        add(entity_id, _ENTITY_SEED * score)
+    for fact_id in ranked(relevance)[:_SEEDING_FACTS]:
+        fact = direct[fact_id]
+        add(fact.subject_id, _FACT_SEED * relevance[fact_id])
+        add(fact.object_id, _FACT_SEED * relevance[fact_id])
+    strongest = ranked(seeds)[: settings.seed_limit]
+    return {entity_id: seeds[entity_id] for entity_id in strongest}
+
+
+def _anchors(entry: EntryPoints, seeds: dict[uuid.UUID, float]) -> dict[uuid.UUID, float]:
+    """Seeds that are entry entities (named or matched by the query), where paths start.
+
+    Ends of directly matched facts also seed the walk, but a path from them would
+    only restate the fact that put them there.
+    """
+    entry_entities = set(entry.mentioned) | set(ranked_ids(entry.entity_vector))
+    entry_entities |= set(ranked_ids(entry.entity_keyword))
+    return {entity_id: w for entity_id, w in seeds.items() if entity_id in entry_entities}
+
+
+def _rank_facts(
+    entry: EntryPoints,
+    direct: dict[uuid.UUID, Fact],
+    graph: Subgraph,
+    expansion: Expansion,
+    settings: RetrievalSettings,
+) -> _FactRanking:
+    facts = {**graph.facts, **direct}
+    vector = [i for i in ranked_ids(entry.fact_vector) if i in direct]
+    keyword = [i for i in ranked_ids(entry.fact_keyword) if i in direct]
+    walked = ranked(expansion.fact_scores)
+    w_vector, w_keyword, w_graph = settings.fact_weights
+    scores = weighted_rrf(
+        [(vector, w_vector), (keyword, w_keyword), (walked, w_graph)], k=settings.rrf_k
+    )
+    sources: dict[uuid.UUID, list[str]] = {}
+    for name, ids in (("vector", vector), ("keyword", keyword), ("graph", walked)):
+        for fact_id in ids:
+            sources.setdefault(fact_id, []).append(name)
+    return _FactRanking(facts=facts, scores=scores, sources=sources)

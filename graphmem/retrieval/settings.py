@@ -1,0 +1,77 @@
+"""Tuning knobs of the search pipeline, with defaults chosen on the dev benchmarks.
+
+Every fan-out is bounded here, so a search costs a fixed number of store round trips
+and a bounded amount of Python work whatever the size of the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from graphmem.errors import InvalidInputError
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalSettings:
+    """Fan-outs, expansion bounds and fusion weights of :class:`Retriever`."""
+
+    # -- entry points ------------------------------------------------------------------
+    entity_k: int = 20
+    """Entities fetched from each of the entity vector and keyword indexes."""
+    episode_k: int = 60
+    """Episodes fetched from each of the episode vector and keyword indexes."""
+    fact_k: int = 60
+    """Facts fetched from each of the fact vector and keyword indexes."""
+
+    # -- graph expansion -----------------------------------------------------------------
+    seed_limit: int = 12
+    """Entry entities the expansion starts from (the strongest ones)."""
+    hops: int = 2
+    """Expansion depth in facts from the seeds (1 or 2)."""
+    frontier_limit: int = 16
+    """Entities reached at hop 1 whose own facts are fetched for hop 2."""
+    max_subgraph_facts: int = 3000
+    """Facts kept in the expansion subgraph; beyond it, the weakest are dropped."""
+    ppr_restart: float = 0.5
+    """Personalized PageRank restart probability (higher stays closer to the seeds)."""
+    ppr_iterations: int = 30
+    max_paths: int = 2
+    """Paths kept per fact (one through each endpoint at most)."""
+
+    # -- fusion --------------------------------------------------------------------------
+    rrf_k: int = 60
+    fact_weights: tuple[float, float, float] = (1.0, 0.6, 1.0)
+    """RRF weights of the fact lists: (vector, keyword, graph)."""
+    entity_weights: tuple[float, float, float, float] = (0.6, 0.6, 1.5, 1.0)
+    """RRF weights of the entity lists: (vector, keyword, mention, graph)."""
+    episode_weights: tuple[float, float, float, float] = (1.0, 0.8, 1.0, 0.6)
+    """RRF weights of the episode lists: (vector, keyword, fact provenance, entity mentions)."""
+    provenance_facts: int = 30
+    """Best facts whose provenance episodes are scored."""
+    mention_boost: float = 0.5
+    """Relative boost of a candidate episode that mentions (or is spoken by) an entity
+    named in the query."""
+
+    # -- final steps ---------------------------------------------------------------------
+    final_depth: int = 30
+    """Candidates of each kind the reranker and the MMR step reorder (when enabled)."""
+    mmr_lambda: float | None = None
+    """MMR trade-off (1.0: relevance only); None disables the diversity step."""
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, bool):
+                raise InvalidInputError(f"RetrievalSettings.{spec.name} must be a number")
+            if isinstance(value, int) and value < 0:
+                raise InvalidInputError(f"RetrievalSettings.{spec.name} must not be negative")
+            if isinstance(value, tuple) and any(w < 0 for w in value):
+                raise InvalidInputError(f"RetrievalSettings.{spec.name} must not be negative")
+        if self.hops not in (1, 2):
+            raise InvalidInputError("RetrievalSettings.hops must be 1 or 2")
+        if not 0.0 < self.ppr_restart < 1.0:
+            raise InvalidInputError("RetrievalSettings.ppr_restart must be between 0 and 1")
+        if self.mmr_lambda is not None and not 0.0 <= self.mmr_lambda <= 1.0:
+            raise InvalidInputError("RetrievalSettings.mmr_lambda must be between 0 and 1")
+        if self.rrf_k < 1:
+            raise InvalidInputError("RetrievalSettings.rrf_k must be at least 1")

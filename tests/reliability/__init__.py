@@ -1,0 +1,1 @@
+"""Reliability and security tests: crashes, concurrency, hostile input, LLM faults."""
