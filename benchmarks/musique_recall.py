@@ -34,9 +34,12 @@ from baselines import (
 )
 
 from graphmem import Memory, MemoryConfig
+from graphmem.errors import InvalidInputError
 from graphmem.models.scope import Scope
 from graphmem.resolution.names import normalize_name
 from graphmem.retrieval import RetrievalSettings, Retriever
+from graphmem.temporal.predicates import normalize_predicate
+from graphmem.writing.triples import parse_triples
 
 USER = "musique"
 KS = (2, 5)
@@ -58,6 +61,19 @@ def load(data: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[d
 
 def passage_text(passage: dict[str, Any]) -> str:
     return f"{passage['title']}\n{passage['text']}"
+
+
+def usable(triple: list[Any]) -> bool:
+    """False for the ~1% of OpenIE outputs graphmem rejects: truncated triples, empty,
+    symbol-only or over-long names, predicates that are not identifiers."""
+    if len(triple) != 3 or not all(normalize_name(str(part)) for part in triple):
+        return False
+    try:
+        normalize_predicate(str(triple[1]))
+        parse_triples([tuple(str(part) for part in triple)], max_chars=100_000)
+    except InvalidInputError:
+        return False
+    return True
 
 
 def ingest(
@@ -82,12 +98,16 @@ def ingest(
             )
             source = added.episodes[0].id
             for triple in docs[index]["extracted_triples"]:
-                if len(triple) != 3 or not all(normalize_name(str(part)) for part in triple):
-                    continue  # a few OpenIE outputs are truncated, empty or bare symbols
-                subject, predicate, obj = (str(part) for part in triple)
-                triples.append(
-                    {"subject": subject, "predicate": predicate, "object": obj, "source": source}
-                )
+                if usable(triple):
+                    subject, predicate, obj = (str(part) for part in triple)
+                    triples.append(
+                        {
+                            "subject": subject,
+                            "predicate": predicate,
+                            "object": obj,
+                            "source": source,
+                        }
+                    )
         if triples:
             memory.add_facts(triples, user_id=USER)
         print(f"  ingested {min(first + batch, len(corpus))}/{len(corpus)}", file=sys.stderr)
@@ -162,7 +182,8 @@ def main() -> None:
     latency = latency_table(with_embedding, without_embedding)
     notes = (
         f"{count} questions, {len(corpus)} passages, "
-        f"{sum(len(d['extracted_triples']) for d in docs)} triples; "
+        f"{sum(usable(t) for d in docs for t in d['extracted_triples'])} of "
+        f"{sum(len(d['extracted_triples']) for d in docs)} triples usable; "
         f"ingestion {ingest_seconds:.0f} s (0 = reused store)."
     )
     body = f"{notes}\n\n{table}\n\n{latency}\n"

@@ -90,20 +90,28 @@ def build_and_save(args: argparse.Namespace, directory: Path) -> None:
     sizes = owner_sizes(args.total, args.owners, args.zipf)
     generator = Generator(args.dim, args.seed, args.data)
     index = VectorIndex(args.dim, exact_threshold=args.exact_threshold)
-    key, add_seconds = 1, 0.0
+    key = 1
+    add_seconds = {"exact": 0.0, "hnsw": 0.0}  # by the kind the owner ends up with
     for rank, size in enumerate(sizes):
+        kind = "hnsw" if size > args.exact_threshold else "exact"
         for start in range(0, size, _BATCH):
             count = min(_BATCH, size - start)
             rows = generator.rows(rank, size, start // _BATCH, count)
             keys = np.arange(key, key + count, dtype=np.int64)
             began = time.perf_counter()
             index.add(f"user:{rank}", keys, rows)
-            add_seconds += time.perf_counter() - began
+            add_seconds[kind] += time.perf_counter() - began
             key += count
     graphs = [size for size in sizes if size > args.exact_threshold]
+    total_seconds = sum(add_seconds.values())
     print(f"owners: {len(sizes)} (largest {sizes[0]:,}, median {sizes[len(sizes) // 2]:,})")
     print(f"HNSW partitions: {len(graphs)} holding {sum(graphs):,} vectors; the rest exact")
-    print(f"add: {len(index):,} vectors in {add_seconds:.1f} s = {len(index) / add_seconds:,.0f}/s")
+    rate = len(index) / total_seconds
+    print(f"add: {len(index):,} vectors in {total_seconds:.1f} s = {rate:,.0f}/s")
+    for kind, in_kind in (("exact", len(index) - sum(graphs)), ("hnsw", sum(graphs))):
+        if in_kind:
+            rate = in_kind / add_seconds[kind]
+            print(f"  {kind} owners: {in_kind:,} in {add_seconds[kind]:.1f} s = {rate:,.0f}/s")
     current, peak = rss_mib()
     print(f"build process RSS: {current:,.0f} MiB now, {peak:,.0f} MiB peak")
     began = time.perf_counter()

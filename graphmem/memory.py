@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +26,20 @@ from graphmem.answering import Answer, answer_question
 from graphmem.errors import InvalidInputError, LLMNotConfiguredError, NotFoundError
 from graphmem.extraction.base import Extractor
 from graphmem.filters import parse_filter
-from graphmem.models.records import AuditEvent, Entity, Episode, Fact
+from graphmem.lifecycle import (
+    DELETION_ACTIONS,
+    DeletionRecord,
+    GcReport,
+    RetentionPolicy,
+    check_max_age,
+    collect_garbage,
+    collect_live,
+    is_expired,
+    lifecycle_backend,
+    parse_expiration,
+    without_expired,
+)
+from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
 from graphmem.models.results import AddResult, HistoryEntry, SearchResult
 from graphmem.models.scope import Scope
 from graphmem.models.time import utcnow
@@ -45,7 +58,12 @@ from graphmem.writing.messages import (
     check_timestamp,
     parse_messages,
 )
+from graphmem.writing.content import describe_images
 from graphmem.writing.triples import parse_triples
+
+if TYPE_CHECKING:
+    from graphmem.llm.base import LLM
+    from graphmem.transfer import TransferCounts
 
 
 class MemorySnapshot(BaseModel):
@@ -93,10 +111,15 @@ class Memory:
         embedder: Embedder | None = None,
         extractor: Extractor | None = None,
         progress: ProgressCallback | None = None,
+        llm: LLM | None = None,
     ) -> None:
         config = config or MemoryConfig()
         if path is not None:
             config = config.model_copy(update={"path": Path(path)})
+        if llm is not None and extractor is None:
+            from graphmem.extraction.llm_extractor import LLMExtractor
+
+            extractor = LLMExtractor(llm, instructions=config.extraction_instructions)
         parts = build_components(
             config, store=store, embedder=embedder, extractor=extractor, progress=progress
         )
@@ -104,7 +127,7 @@ class Memory:
         self._store: GraphStore = parts.store
         self._embedder: Embedder = parts.embedder
         self._extractor: Extractor = parts.extractor
-        self._llm = parts.llm
+        self._llm = llm if llm is not None else parts.llm
         self._catalogue: PredicateCatalogue = parts.catalogue
         self._resolver = EntityResolver(self._store, self._embedder, llm=self._llm)
         self._ingestor = Ingestor(
@@ -155,23 +178,57 @@ class Memory:
         metadata: Mapping[str, Any] | None = None,
         timestamp: datetime | str | float | None = None,
         infer: bool = True,
+        expiration_date: datetime | date | str | timedelta | None = None,
+        memory_type: str | None = None,
     ) -> AddResult:
         """Remember conversation turns.
 
         ``messages`` is a string (one user turn), an OpenAI-style ``{"role", "content",
-        "name"?}`` dict, or a list of them. Each becomes an episode; with ``infer`` (the
-        default) the extractor turns them into entities and facts, reconciled with
+        "name"?}`` dict, or a list of them; ``content`` may be a list of ``text`` and
+        ``image_url`` parts (images are described by the LLM, or stored with their
+        ``caption``/``alt`` offline). Each message becomes an episode; with ``infer``
+        (the default) the extractor turns them into entities and facts, reconciled with
         what the scope already knows. ``timestamp`` is when the turns were said.
+
+        ``expiration_date`` (a datetime, a date or ``YYYY-MM-DD`` kept through that
+        day, or a timedelta from now) makes the episodes, and the facts they state,
+        leave default reads then; ``gc`` purges them. ``memory_type="procedural"``
+        with an ``agent_id`` stores an LLM-written summary of how the agent did the
+        task (see :mod:`graphmem.procedural`).
         """
+        from graphmem import procedural
+
         scope = Scope.of(user_id, agent_id, run_id)
+        kind = procedural.memory_type(memory_type)
         parsed = parse_messages(messages, max_chars=self.config.max_message_chars)
-        return self._ingestor.add_messages(
+        checked_metadata = check_metadata(metadata)
+        checked_timestamp = check_timestamp(timestamp)
+        expires_at = parse_expiration(expiration_date)
+        if kind == procedural.PROCEDURAL:
+            llm = procedural.check_procedural_call(agent_id, self._llm)
+            summary, usage = procedural.summarize_procedure(llm, parsed)
+            assert agent_id is not None  # checked above
+            result = self._ingestor.add_messages(
+                procedural.procedural_messages(parsed, summary, agent_id),
+                scope,
+                metadata=checked_metadata,
+                timestamp=checked_timestamp,
+                infer=False,
+                expires_at=expires_at,
+            )
+            return result.model_copy(update={"usage": result.usage + usage})
+        parsed, image_usage = describe_images(parsed, self._llm)
+        result = self._ingestor.add_messages(
             parsed,
             scope,
-            metadata=check_metadata(metadata),
-            timestamp=check_timestamp(timestamp),
+            metadata=checked_metadata,
+            timestamp=checked_timestamp,
             infer=bool(infer),
+            expires_at=expires_at,
         )
+        if image_usage.calls:
+            result = result.model_copy(update={"usage": result.usage + image_usage})
+        return result
 
     def add_facts(
         self,
@@ -183,6 +240,7 @@ class Memory:
         source: uuid.UUID | str | None = None,
         timestamp: datetime | str | float | None = None,
         metadata: Mapping[str, Any] | None = None,
+        expiration_date: datetime | date | str | timedelta | None = None,
     ) -> AddResult:
         """Remember pre-extracted triples without any LLM.
 
@@ -200,6 +258,7 @@ class Memory:
             default_source=default_source,
             timestamp=check_timestamp(timestamp),
             metadata=check_metadata(metadata),
+            expires_at=parse_expiration(expiration_date),
         )
 
     # -- reading -----------------------------------------------------------------------
@@ -225,9 +284,10 @@ class Memory:
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
         view = TemporalView.at(as_of, known_at)
-        return self._retriever.search(
+        result = self._retriever.search(
             query, scope, limit=_limit(limit), view=view, filters=parse_filter(filters)
         )
+        return without_expired(result)
 
     def context(
         self,
@@ -296,7 +356,8 @@ class Memory:
             if scope is not None and not scope.contains_entity(entity.owner):
                 raise NotFoundError(f"no record {rid} in scope {scope.describe()}")
             return entity
-        raise NotFoundError(f"no record {rid}")
+        where = f" in scope {scope.describe()}" if scope is not None else ""
+        raise NotFoundError(f"no record {rid}{where}")  # worded as for another scope's id
 
     def get_all(
         self,
@@ -315,16 +376,20 @@ class Memory:
         limit = _limit(limit)
         condition = parse_filter(filters)
         view = TemporalView.at(as_of, known_at)
+        now = utcnow()
         facts = [
             f
             for f in self._store.list_facts(scope, limit=10_000, include_expired=not view.is_now)
-            if view.includes(f) and (condition is None or condition.matches(f.metadata))
+            if view.includes(f)
+            and not is_expired(f, now)
+            and (condition is None or condition.matches(f.metadata))
         ][:limit]
-        episodes = [
-            e
-            for e in self._store.list_episodes(scope, limit=10_000 if condition else limit)
-            if condition is None or condition.matches(e.metadata)
-        ][:limit]
+        episodes = collect_live(
+            lambda offset, size: self._store.list_episodes(scope, limit=size, offset=offset),
+            lambda e: not is_expired(e, now)
+            and (condition is None or condition.matches(e.metadata)),
+            limit,
+        )
         entities = self._store.list_entities(scope, limit=limit)
         return MemorySnapshot(facts=facts, entities=entities, episodes=episodes)
 
@@ -340,8 +405,11 @@ class Memory:
         rid = _uuid(record_id)
         record = self.get(rid, user_id=user_id, agent_id=agent_id, run_id=run_id)
         now = utcnow()
+        # Versions written under other agents or runs of the owner stay hidden from a
+        # narrowed scope, as on every other read path.
+        scope = _optional_scope(user_id, agent_id, run_id)
         if isinstance(record, Fact):
-            owner_scope = _owner_scope(record.owner)
+            owner_scope = scope or _owner_scope(record.owner)
             versions = [
                 f
                 for f in self._store.entity_history(owner_scope, record.subject_id)
@@ -350,7 +418,8 @@ class Memory:
             return order_history(versions, now=now)
         if isinstance(record, Entity):
             return order_history(
-                self._store.entity_history(_owner_scope(record.owner), record.id), now=now
+                self._store.entity_history(scope or _owner_scope(record.owner), record.id),
+                now=now,
             )
         raise InvalidInputError("history() takes a fact id or an entity id, not an episode id")
 
@@ -380,6 +449,8 @@ class Memory:
         """
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
+        if params is not None and not isinstance(params, Mapping):
+            raise InvalidInputError(f"params must be a dict, got {type(params).__name__}")
         scope = Scope.of(user_id, agent_id, run_id)
         return run_cypher(self._store, query, params, scope, history=history)
 
@@ -399,8 +470,8 @@ class Memory:
     ) -> Fact:
         """Correct a fact. The old version stays in history, marked ``corrected``."""
         scope = _optional_scope(user_id, agent_id, run_id)
-        if fact is not None and (not isinstance(fact, str) or not fact.strip()):
-            raise InvalidInputError("fact must be a non-empty string")
+        if fact is not None:  # the same rules as any stored text: length, NUL, Unicode
+            fact = check_text(fact, field="fact", max_chars=self.config.max_message_chars)
         if confidence is not None and not (isinstance(confidence, int | float) and 0 <= confidence <= 1):
             raise InvalidInputError("confidence must be a number between 0 and 1")
         return self._editor.update_fact(
@@ -479,6 +550,159 @@ class Memory:
     def check(self, *, repair: bool = False) -> CheckReport:
         """Check the store's integrity; with ``repair``, rebuild derived data."""
         return self._store.check(repair=repair)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def set_retention(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        max_age: timedelta | float | None,
+    ) -> RetentionPolicy | None:
+        """Keep the scope's records for ``max_age`` (a timedelta, or days) from when they
+        were stored; ``gc`` purges older ones. ``max_age=None`` removes the policy.
+
+        The policy is stored in the store (and audited); it returns the new policy, or
+        None when one was removed.
+        """
+        scope = Scope.of(user_id, agent_id, run_id)
+        backend = lifecycle_backend(self._store)
+        if max_age is None:
+            event = AuditEvent(
+                action=AuditAction.RETENTION,
+                owner=scope.owner,
+                detail={"scope": scope.model_dump(exclude_none=True), "max_age_seconds": None},
+            )
+            backend.delete_policy(scope, event)
+            return None
+        policy = RetentionPolicy(
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            run_id=scope.run_id,
+            max_age=check_max_age(max_age),
+        )
+        event = AuditEvent(
+            action=AuditAction.RETENTION,
+            owner=scope.owner,
+            detail={
+                "scope": scope.model_dump(exclude_none=True),
+                "max_age_seconds": policy.max_age.total_seconds(),
+            },
+        )
+        backend.put_policy(policy, event)
+        return policy
+
+    def retention_policies(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> list[RetentionPolicy]:
+        """The retention policies of a scope's owner, or of every owner."""
+        scope = _optional_scope(user_id, agent_id, run_id)
+        return lifecycle_backend(self._store).policies(scope.owner if scope else None)
+
+    def gc(
+        self,
+        *,
+        dry_run: bool = False,
+        now: datetime | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> GcReport:
+        """Purge expired records and those past their scope's retention policy.
+
+        Each purged episode is undone like ``delete_episode``; entities left without
+        any mention or fact go too; each owner gets a content-free ``purge`` deletion
+        record. ``dry_run`` only counts; ``now`` evaluates expiry at another time.
+        """
+        moment = check_timestamp(now, field="now") or utcnow()
+        try:
+            return collect_garbage(
+                self._store,
+                lifecycle_backend(self._store),
+                self._editor,
+                now=moment,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        finally:
+            self._resolver.invalidate_names()
+
+    def deletion_records(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 100,
+    ) -> list[DeletionRecord]:
+        """Content-free records of erasures (forget, gc purges, deletes), newest first:
+        what scope, when, how many records, why. Of one owner, or of every owner."""
+        scope = _optional_scope(user_id, agent_id, run_id)
+        events = lifecycle_backend(self._store).audit_events(
+            scope.owner if scope else None, DELETION_ACTIONS, _limit(limit)
+        )
+        return [DeletionRecord.from_event(event) for event in events]
+
+    # -- export and import -------------------------------------------------------------
+    def export(
+        self,
+        destination: str | Path | IO[str],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        embeddings: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> TransferCounts:
+        """Write the whole store, or one scope, as a graphmem export (JSON Lines; a path
+        ending in ``.gz`` is compressed). ``embeddings`` (default on) keeps the vectors
+        so that an import into a store of the same embedder is exact."""
+        from graphmem.transfer import export_records, open_text
+
+        scope = _optional_scope(user_id, agent_id, run_id)
+        if isinstance(destination, str | Path):
+            with open_text(Path(destination), "w") as handle:
+                return export_records(
+                    self._store, handle, scope=scope, embeddings=embeddings, progress=progress
+                )
+        return export_records(
+            self._store, destination, scope=scope, embeddings=embeddings, progress=progress
+        )
+
+    def import_from(
+        self,
+        source: str | Path | IO[str],
+        *,
+        reembed: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> TransferCounts:
+        """Read a graphmem export into this store (see :mod:`graphmem.transfer`).
+
+        The file is validated completely before anything is written; its owners must
+        hold no records here. Vectors of another embedder are refused unless
+        ``reembed``, which embeds every text with this memory's embedder.
+        """
+        import shutil
+        import tempfile
+
+        from graphmem.transfer import import_records
+
+        if isinstance(source, str | Path):
+            counts = import_records(
+                self._store, Path(source), embedder=self._embedder, reembed=reembed,
+                progress=progress,
+            )
+        else:  # a stream is read twice (validation, then writing): spool it to a file
+            with tempfile.TemporaryDirectory(prefix="graphmem-import-") as folder:
+                spooled = Path(folder) / "import.jsonl"
+                with spooled.open("w", encoding="utf-8", newline="\n") as handle:
+                    shutil.copyfileobj(source, handle)
+                counts = import_records(
+                    self._store, spooled, embedder=self._embedder, reembed=reembed,
+                    progress=progress,
+                )
+        for owner in counts.owners:
+            self._resolver.invalidate_names(owner)
+        return counts
 
     def close(self) -> None:
         """Flush indexes and release the store. Idempotent."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
@@ -18,7 +21,7 @@ from mcp.types import CallToolResult, TextContent
 from graphmem import Memory, MemoryConfig
 from graphmem.embedding import SentenceTransformerEmbedder
 from graphmem.errors import ScopeRequiredError
-from graphmem.mcp.server import scope_from_settings
+from graphmem.mcp.server import build_mcp_server, scope_from_settings
 from graphmem.models.scope import Scope
 
 SESSION_TIMEOUT = 150.0  # the server process loads the embedding model first
@@ -191,3 +194,33 @@ def test_mcp_command_refuses_to_start_without_a_scope(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "ScopeRequiredError" in done.stderr
     assert done.stdout == ""  # stdout belongs to the protocol
+
+
+def test_memory_tools_over_streamable_http(memory: Memory) -> None:
+    server = build_mcp_server(memory, Scope(user_id="alice"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+    web = uvicorn.Server(uvicorn.Config(server.streamable_http_app(), log_level="warning"))
+    thread = threading.Thread(target=web.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    results: dict[str, Any] = {}
+
+    async def session() -> None:
+        with anyio.fail_after(SESSION_TIMEOUT):
+            while not web.started:
+                await anyio.sleep(0.05)
+            async with Client(url) as client:
+                await client.call_tool("add_memory", {"text": "I work at Acme."})
+                results["found"] = structured(
+                    await client.call_tool("search_memory", {"query": "Where do I work?"})
+                )
+
+    try:
+        anyio.run(session)
+    finally:
+        web.should_exit = True
+        thread.join(timeout=30)
+
+    assert results["found"]["facts"][0]["fact"] == "alice works at Acme."
+    assert memory.stats(user_id="alice").facts == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ def keys(tmp_path: Path) -> KeyStore:
 def test_key_store_lives_next_to_the_memory_store(tmp_path: Path) -> None:
     store = KeyStore.for_store(tmp_path / "store")
     assert store.path == tmp_path / "store" / "keys.sqlite3" == keys_path(tmp_path / "store")
-    assert store.path.exists()
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
 
 
 def test_created_token_authenticates_to_its_key(keys: KeyStore) -> None:

@@ -202,6 +202,9 @@ def serve(
     except GraphmemError as exc:
         raise _fail(exc) from None
     try:
+        # Load the embedding model before announcing the address, so the first request
+        # does not pay for it.
+        memory.embedder.embed(["graphmem"])
         keys = KeyStore.for_store(config.store_path())
         if not keys.list_keys(include_revoked=False):
             output.errors.print(

@@ -29,14 +29,21 @@ def parse_expiration(value: object, *, now: datetime | None = None) -> datetime 
     if isinstance(value, timedelta):
         if value <= timedelta(0):
             raise InvalidInputError("expiration_date as a timedelta must be positive")
-        return (now or utcnow()) + value
+        try:
+            return ensure_utc((now or utcnow()) + value, field="expiration_date")
+        except OverflowError:
+            raise InvalidInputError("expiration_date is too far in the future") from None
     if isinstance(value, str) and _DATE.match(value.strip()):
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
             raise InvalidInputError(f"expiration_date {value!r} is not a valid date") from None
     if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime.combine(value + timedelta(days=1), time.min, tzinfo=UTC)
+        try:
+            end = datetime.combine(value + timedelta(days=1), time.min, tzinfo=UTC)
+        except OverflowError:
+            raise InvalidInputError("expiration_date is too far in the future") from None
+        return ensure_utc(end, field="expiration_date")
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip())

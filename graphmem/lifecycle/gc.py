@@ -207,4 +207,3 @@ def _record(store: GraphStore, report: GcReport, policies: list[RetentionPolicy]
     if events:
         with store.transaction() as tx:
             tx.append_audit(events)
-

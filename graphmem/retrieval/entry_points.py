@@ -35,6 +35,9 @@ class EntryPoints:
     episode_keyword: Hits = field(default_factory=list)
     fact_vector: Hits = field(default_factory=list)
     fact_keyword: Hits = field(default_factory=list)
+    episode_residual: Hits = field(default_factory=list)
+    """Keyword matches of the query without the names it mentions: what is asked about
+    a person, rather than everything that names them."""
     entities: dict[uuid.UUID, Entity] = field(default_factory=dict)
     """Records of every entity above (scope-checked)."""
 
@@ -61,7 +64,15 @@ def find_entry_points(
     entry.entity_vector = [h for h in entry.entity_vector if h[0] in entry.entities]
     entry.entity_keyword = [h for h in entry.entity_keyword if h[0] in entry.entities]
     keyword_candidates = [entry.entities[i] for i, _ in entry.entity_keyword]
-    entry.mentioned = mentioned_entities(query, keyword_candidates)
+    entry.mentioned, spans = mentions_in(query, keyword_candidates)
+    if spans and settings.residual_k:
+        words = tokens(query)
+        covered = {i for start, end in spans for i in range(start, end)}
+        residual = " ".join(w for i, w in enumerate(words) if i not in covered)
+        if residual.strip():
+            entry.episode_residual = store.keyword_search(
+                "episode", scope, residual, settings.residual_k
+            )
     return entry
 
 
@@ -71,6 +82,13 @@ def mentioned_entities(query: str, candidates: Sequence[Entity]) -> list[uuid.UU
     When one mention lies inside a longer one ("York" in "New York"), only the entity
     of the longer mention counts. The result is ordered longest mention first.
     """
+    return mentions_in(query, candidates)[0]
+
+
+def mentions_in(
+    query: str, candidates: Sequence[Entity]
+) -> tuple[list[uuid.UUID], list[tuple[int, int]]]:
+    """:func:`mentioned_entities` and the token spans of the query they occupy."""
     query_tokens = tokens(query)
     matches: list[tuple[int, int, uuid.UUID]] = []
     for entity in candidates:
@@ -87,4 +105,6 @@ def mentioned_entities(query: str, candidates: Sequence[Entity]) -> list[uuid.UU
         if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in matches)
     ]
     kept.sort(key=lambda m: -(m[1] - m[0]))
-    return list(dict.fromkeys(entity_id for _, _, entity_id in kept))
+    return list(dict.fromkeys(entity_id for _, _, entity_id in kept)), [
+        (start, end) for start, end, _ in kept
+    ]

@@ -3,8 +3,9 @@
 An episode scores from four ranked lists fused by weighted RRF: its vector rank, its
 keyword rank, the facts it is the provenance of (weighted by how well those facts
 scored), and the entities it mentions (weighted by how well those entities scored).
-Candidates that mention an entity the query names are boosted: a question about
-Caroline is most likely answered by what Caroline said or what was said about her.
+Candidates spoken by a person the query names, or mentioning an entity it names, are
+boosted: a question about Caroline is most likely answered by what Caroline said, or
+else by what was said about her.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from graphmem.models.records import Fact
 from graphmem.retrieval.fusion import ranked, ranked_ids, weighted_rrf
 from graphmem.retrieval.settings import RetrievalSettings
+from graphmem.retrieval.text import name_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +26,15 @@ class EpisodeEvidence:
 
     vector: Sequence[tuple[uuid.UUID, float]]
     keyword: Sequence[tuple[uuid.UUID, float]]
+    residual: Sequence[tuple[uuid.UUID, float]]
     facts: Sequence[tuple[Fact, float]]
     """The best facts, best first, with their final scores."""
     entity_scores: Mapping[uuid.UUID, float]
     """Final scores of the best entities."""
     named: frozenset[uuid.UUID]
     """Entities the query names."""
+    named_tokens: frozenset[tuple[str, ...]] = frozenset()
+    """Name and alias tokens of the entities the query names (to recognize speakers)."""
 
 
 def provenance_scores(facts: Sequence[tuple[Fact, float]]) -> dict[uuid.UUID, float]:
@@ -48,6 +53,7 @@ def candidate_ids(evidence: EpisodeEvidence) -> list[uuid.UUID]:
     """Every episode some list proposes, in first-seen order."""
     found = dict.fromkeys(ranked_ids(evidence.vector))
     found.update(dict.fromkeys(ranked_ids(evidence.keyword)))
+    found.update(dict.fromkeys(ranked_ids(evidence.residual)))
     found.update(dict.fromkeys(ranked(provenance_scores(evidence.facts))))
     return list(found)
 
@@ -55,11 +61,13 @@ def candidate_ids(evidence: EpisodeEvidence) -> list[uuid.UUID]:
 def rank_episodes(
     evidence: EpisodeEvidence,
     mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
+    speakers: Mapping[uuid.UUID, str | None],
     settings: RetrievalSettings,
 ) -> tuple[dict[uuid.UUID, float], dict[uuid.UUID, list[str]]]:
-    """Fused scores of the candidate episodes and which retrievers found each.
+    """Fused scores of the candidate episodes in ``speakers`` and which retrievers found each.
 
-    ``mentions`` maps candidate episodes to the entities they mention.
+    ``mentions`` maps candidates to the entities they mention; ``speakers`` maps every
+    candidate that may be returned to its speaker's name (others are dropped).
     """
     mention_scores: dict[uuid.UUID, float] = {}
     for episode_id, entity_ids in mentions.items():
@@ -67,28 +75,30 @@ def rank_episodes(
         if total > 0:
             mention_scores[episode_id] = total
     provenance = provenance_scores(evidence.facts)
-    w_vector, w_keyword, w_provenance, w_mentions = settings.episode_weights
+    lists = {
+        "vector": ranked_ids(evidence.vector),
+        "keyword": ranked_ids(evidence.keyword),
+        "provenance": ranked(provenance),
+        "mentions": ranked(mention_scores),
+        "keyword ": ranked_ids(evidence.residual),
+    }
+    lists = {name: [i for i in ids if i in speakers] for name, ids in lists.items()}
     fused = weighted_rrf(
-        [
-            (ranked_ids(evidence.vector), w_vector),
-            (ranked_ids(evidence.keyword), w_keyword),
-            (ranked(provenance), w_provenance),
-            (ranked(mention_scores), w_mentions),
-        ],
-        k=settings.rrf_k,
+        zip(lists.values(), settings.episode_weights, strict=True), k=settings.rrf_k
     )
     sources: dict[uuid.UUID, list[str]] = {episode_id: [] for episode_id in fused}
-    for name, ids in (
-        ("vector", ranked_ids(evidence.vector)),
-        ("keyword", ranked_ids(evidence.keyword)),
-        ("graph", [*provenance, *mention_scores]),
-    ):
+    for name, ids in lists.items():
+        label = "graph" if name in ("provenance", "mentions") else name.strip()
         for episode_id in ids:
-            if episode_id in sources and name not in sources[episode_id]:
-                sources[episode_id].append(name)
-    if evidence.named and settings.mention_boost > 0:
-        for episode_id, entity_ids in mentions.items():
-            if episode_id in fused and evidence.named.intersection(entity_ids):
-                fused[episode_id] *= 1.0 + settings.mention_boost
-                sources[episode_id].append("mention")
+            found_by = sources.get(episode_id)  # absent when the list's weight is zero
+            if found_by is not None and label not in found_by:
+                found_by.append(label)
+    for episode_id in fused:
+        speaker = speakers.get(episode_id)
+        if speaker is not None and name_tokens(speaker) in evidence.named_tokens:
+            fused[episode_id] *= 1.0 + settings.speaker_boost
+            sources[episode_id].append("mention")
+        elif evidence.named.intersection(mentions.get(episode_id, ())):
+            fused[episode_id] *= 1.0 + settings.mention_boost
+            sources[episode_id].append("mention")
     return fused, sources

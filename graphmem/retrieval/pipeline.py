@@ -18,7 +18,7 @@ import numpy.typing as npt
 from graphmem.embedding.base import Embedder
 from graphmem.errors import InvalidInputError
 from graphmem.filters import Filter
-from graphmem.models.records import Episode, Fact
+from graphmem.models.records import Fact
 from graphmem.models.results import ScoredEntity, ScoredEpisode, ScoredFact, SearchResult
 from graphmem.models.scope import Scope
 from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
@@ -29,6 +29,7 @@ from graphmem.retrieval.history import superseded_versions
 from graphmem.retrieval.rerank import Reranker, apply_reranker
 from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.retrieval.subgraph import Subgraph, fetch_subgraph, visible
+from graphmem.retrieval.text import name_tokens
 from graphmem.store.base import GraphStore
 from graphmem.temporal.view import TemporalView
 
@@ -230,42 +231,39 @@ class Retriever:
     ) -> list[ScoredEpisode]:
         settings = self.settings
         best_facts = ranked(facts.scores)[: settings.provenance_facts]
+        named = frozenset(entry.mentioned)
         evidence = EpisodeEvidence(
             vector=entry.episode_vector,
             keyword=entry.episode_keyword,
+            residual=entry.episode_residual,
             facts=[(facts.facts[i], facts.scores[i]) for i in best_facts],
             entity_scores={e.entity.id: e.score for e in entities},
-            named=frozenset(entry.mentioned),
+            named=named,
+            named_tokens=frozenset(
+                tokens
+                for entity_id in named
+                for name in (entry.entities[entity_id].name, *entry.entities[entity_id].aliases)
+                if (tokens := name_tokens(name))
+            ),
         )
         candidates = candidate_ids(evidence)
-        mentions = self._store.mentions_of_episodes(candidates) if candidates else {}
-        scores, sources = rank_episodes(evidence, mentions, settings)
-        order = ranked(scores)
+        if not candidates:
+            return []
+        records = {
+            e.id: e
+            for e in self._store.get_episodes(candidates)
+            if scope.contains(e.user_id, e.agent_id, e.run_id)
+            and (filters is None or filters.matches(e.metadata))
+        }
+        mentions = self._store.mentions_of_episodes(list(records))
+        speakers = {i: e.name for i, e in records.items()}
+        scores, sources = rank_episodes(evidence, mentions, speakers, settings)
         depth = self._depth(limit)
-        records = self._load_episodes(order, scope, filters, depth)
-        kept = [i for i in order if i in records]
-        finished = self._finish(query, kept, scores, lambda i: records[i].content, depth)
+        finished = self._finish(query, ranked(scores), scores, lambda i: records[i].content, depth)
         return [
             ScoredEpisode(episode=records[i], score=score, sources=sources.get(i, []))
             for i, score in finished[:limit]
         ]
-
-    def _load_episodes(
-        self, order: list[uuid.UUID], scope: Scope, filters: Filter | None, wanted: int
-    ) -> dict[uuid.UUID, Episode]:
-        """Load episodes best first until ``wanted`` pass the scope and filter checks."""
-        records: dict[uuid.UUID, Episode] = {}
-        start, batch = 0, max(wanted, 8)
-        while start < len(order) and len(records) < wanted:
-            chunk = order[start : start + batch]
-            for episode in self._store.get_episodes(chunk):
-                if scope.contains(episode.user_id, episode.agent_id, episode.run_id) and (
-                    filters is None or filters.matches(episode.metadata)
-                ):
-                    records[episode.id] = episode
-            start += batch
-            batch *= 2
-        return records
 
 
 def _relevance(

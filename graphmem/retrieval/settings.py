@@ -22,6 +22,8 @@ class RetrievalSettings:
     """Episodes fetched from each of the episode vector and keyword indexes."""
     fact_k: int = 60
     """Facts fetched from each of the fact vector and keyword indexes."""
+    residual_k: int = 60
+    """Episodes fetched by keyword for the query without the names it mentions (0: off)."""
 
     # -- graph expansion -----------------------------------------------------------------
     seed_limit: int = 12
@@ -44,13 +46,15 @@ class RetrievalSettings:
     """RRF weights of the fact lists: (vector, keyword, graph)."""
     entity_weights: tuple[float, float, float, float] = (0.6, 0.6, 1.5, 1.0)
     """RRF weights of the entity lists: (vector, keyword, mention, graph)."""
-    episode_weights: tuple[float, float, float, float] = (1.0, 0.8, 1.0, 0.6)
-    """RRF weights of the episode lists: (vector, keyword, fact provenance, entity mentions)."""
+    episode_weights: tuple[float, float, float, float, float] = (0.3, 1.0, 0.3, 0.0, 1.0)
+    """RRF weights of the episode lists: (vector, keyword, fact provenance, entity
+    mentions, keyword without the mentioned names)."""
     provenance_facts: int = 30
     """Best facts whose provenance episodes are scored."""
-    mention_boost: float = 0.5
-    """Relative boost of a candidate episode that mentions (or is spoken by) an entity
-    named in the query."""
+    speaker_boost: float = 1.0
+    """Relative boost of a candidate episode spoken by a person the query names."""
+    mention_boost: float = 0.0
+    """Relative boost of a candidate episode that mentions an entity the query names."""
 
     # -- final steps ---------------------------------------------------------------------
     final_depth: int = 30

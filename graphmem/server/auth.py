@@ -10,7 +10,7 @@ that never crosses the owner partition. Admin keys address any scope.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -139,3 +139,7 @@ def authenticate(
             {"Retry-After": retry_after_header(wait)},
         )
     return Caller(key)
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
+"""A route parameter receiving the authenticated, rate-limited caller."""

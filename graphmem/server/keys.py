@@ -131,6 +131,9 @@ class KeyStore:
         self.path = Path(path)
         self._busy_timeout = busy_timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # Only hashes are stored, but key names and scopes are nobody else's business.
+            self.path.touch(mode=0o600)
         self._verified: OrderedDict[bytes, str] = OrderedDict()
         self._lock = threading.Lock()
         with self._connect() as db:

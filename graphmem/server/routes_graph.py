@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from pydantic_core import to_jsonable_python
 
 from graphmem.models.scope import Scope
-from graphmem.server.auth import Caller, authenticate
+from graphmem.server.auth import CallerDep
 from graphmem.server.problems import HTTPProblemError, problem_responses
-from graphmem.server.schemas import CypherRequest, CypherResponse, StatsResponse
+from graphmem.server.schemas import CypherRequest, CypherResponse, ScopeQuery, StatsResponse
 from graphmem.server.state import service_state
 
 router = APIRouter(prefix="/v1", tags=["graph"])
-CallerDep = Annotated[Caller, Depends(authenticate)]
-ScopeId = Annotated[str | None, Query(min_length=1, max_length=256)]
 
 
 def _cypher_runner() -> Callable[..., list[dict[str, Any]]]:
@@ -54,9 +52,9 @@ async def cypher(body: CypherRequest, caller: CallerDep, request: Request) -> Cy
 async def stats(
     caller: CallerDep,
     request: Request,
-    user_id: ScopeId = None,
-    agent_id: ScopeId = None,
-    run_id: ScopeId = None,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    run_id: ScopeQuery = None,
 ) -> StatsResponse:
     """Record counts of a scope; with an admin key and no ids, of the whole store."""
     scope = caller.scope(user_id, agent_id, run_id)

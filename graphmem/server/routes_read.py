@@ -8,14 +8,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from graphmem.answering import Answer
 from graphmem.errors import InvalidFilterError
 from graphmem.memory import MemorySnapshot
 from graphmem.models.records import Entity, Episode, Fact
 from graphmem.models.results import HistoryEntry, SearchResult
-from graphmem.server.auth import Caller, authenticate
+from graphmem.server.auth import CallerDep
 from graphmem.server.problems import HTTPProblemError, problem_responses
 from graphmem.server.schemas import (
     AnswerRequest,
@@ -23,13 +23,12 @@ from graphmem.server.schemas import (
     ContextResponse,
     RecordKind,
     RecordResponse,
+    ScopeQuery,
     SearchRequest,
 )
 from graphmem.server.state import service_state
 
 router = APIRouter(prefix="/v1", tags=["memories"])
-CallerDep = Annotated[Caller, Depends(authenticate)]
-ScopeId = Annotated[str | None, Query(min_length=1, max_length=256)]
 
 _READ = (400, 401, 403, 413, 422, 429, 503)
 _BY_ID = (401, 403, 404, 422, 429, 503)
@@ -83,9 +82,9 @@ async def answer(body: AnswerRequest, caller: CallerDep, request: Request) -> An
 async def get_all(
     caller: CallerDep,
     request: Request,
-    user_id: ScopeId = None,
-    agent_id: ScopeId = None,
-    run_id: ScopeId = None,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    run_id: ScopeQuery = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     filters: Annotated[str | None, Query(description="A metadata filter as a JSON object.")] = None,
     as_of: datetime | None = None,
@@ -107,9 +106,9 @@ async def get(
     record_id: uuid.UUID,
     caller: CallerDep,
     request: Request,
-    user_id: ScopeId = None,
-    agent_id: ScopeId = None,
-    run_id: ScopeId = None,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    run_id: ScopeQuery = None,
 ) -> RecordResponse:
     """A fact, entity or episode by id; another scope's ids answer 404."""
     scope = caller.scope(user_id, agent_id, run_id)
@@ -126,9 +125,9 @@ async def history(
     record_id: uuid.UUID,
     caller: CallerDep,
     request: Request,
-    user_id: ScopeId = None,
-    agent_id: ScopeId = None,
-    run_id: ScopeId = None,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    run_id: ScopeQuery = None,
 ) -> list[HistoryEntry]:
     """Every version of a fact (or of every fact of an entity), oldest first."""
     scope = caller.scope(user_id, agent_id, run_id)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from graphmem.models.records import Fact
 from graphmem.models.results import AddResult
-from graphmem.server.auth import Caller, authenticate
+from graphmem.server.auth import CallerDep
 from graphmem.server.problems import problem_responses
 from graphmem.server.schemas import (
     AddFactsRequest,
@@ -17,13 +17,12 @@ from graphmem.server.schemas import (
     CountsResponse,
     MessageIn,
     ScopeBody,
+    ScopeQuery,
     UpdateRequest,
 )
 from graphmem.server.state import service_state
 
 router = APIRouter(prefix="/v1", tags=["memories"])
-CallerDep = Annotated[Caller, Depends(authenticate)]
-ScopeId = Annotated[str | None, Query(min_length=1, max_length=256)]
 
 _WRITE = (400, 401, 403, 413, 422, 429, 503)
 
@@ -39,7 +38,10 @@ def _plain_messages(
 
 
 @router.post(
-    "/memories", status_code=201, responses=problem_responses(*_WRITE), summary="Add messages"
+    "/memories",
+    status_code=201,
+    responses=problem_responses(*_WRITE, 502),
+    summary="Add messages",
 )
 async def add(body: AddRequest, caller: CallerDep, request: Request) -> AddResult:
     """Remember conversation turns; facts are extracted and reconciled with the scope."""
@@ -103,9 +105,9 @@ async def delete(
     record_id: uuid.UUID,
     caller: CallerDep,
     request: Request,
-    user_id: ScopeId = None,
-    agent_id: ScopeId = None,
-    run_id: ScopeId = None,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    run_id: ScopeQuery = None,
 ) -> Response:
     """Hard-delete a fact, an episode (undoing what it caused) or an entity."""
     scope = caller.scope(user_id, agent_id, run_id)

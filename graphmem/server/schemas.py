@@ -9,12 +9,16 @@ their own checks, so both front doors accept and refuse the same input.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from graphmem.models.records import Entity, Episode, Fact
 from graphmem.writing.messages import MAX_NAME_CHARS
+
+ScopeQuery = Annotated[str | None, Query(min_length=1, max_length=256)]
+"""A scope id in the query string (GET and DELETE requests)."""
 
 Role = Literal["user", "assistant", "system", "tool", "document"]
 """Message roles (``graphmem.writing.messages.ROLES``)."""

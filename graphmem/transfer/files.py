@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 from graphmem.errors import InvalidInputError
 
@@ -13,7 +13,7 @@ def open_text(path: Path, mode: Literal["r", "w"]) -> IO[str]:
     """A UTF-8 text handle on ``path``; names ending in ``.gz`` are (de)compressed."""
     try:
         if path.suffix == ".gz":
-            return gzip.open(path, mode + "t", encoding="utf-8", newline="\n")
+            return cast(IO[str], gzip.open(path, mode + "t", encoding="utf-8", newline="\n"))
         return path.open(mode, encoding="utf-8", newline="\n")
     except OSError as exc:
         verb = "read" if mode == "r" else "write"

@@ -256,9 +256,8 @@ def _pages(path: Path, batch: int) -> Iterator[tuple[RecordKind, list[Any]]]:
     for where, line in _lines(path):
         if line.get("type") == "end":
             break
-        kind, record = decode(line, where)
-        if kind == "mention":
-            record = _mention_ids(record, where)  # type: ignore[arg-type]
+        kind, decoded = decode(line, where)
+        record: Any = _mention_ids(decoded, where) if isinstance(decoded, tuple) else decoded
         if current is not None and (kind != current or len(page) >= batch):
             yield current, page
             page = []

@@ -136,9 +136,7 @@ def compose(text: str, images: Sequence[ImagePart]) -> str:
     return "\n".join(lines)
 
 
-def describe_images(
-    messages: Sequence[Message], llm: LLM | None
-) -> tuple[list[Message], LLMUsage]:
+def describe_images(messages: Sequence[Message], llm: LLM | None) -> tuple[list[Message], LLMUsage]:
     """Messages whose images are described by ``llm`` (one call per image).
 
     Without an LLM the messages are returned as they are (with provided captions).
@@ -228,8 +226,7 @@ def _caption(*sources: Mapping[Any, Any], where: str) -> str | None:
                 raise InvalidInputError(f"{where}.{key} contains a NUL character")
             if len(cleaned) > MAX_CAPTION_CHARS:
                 raise InvalidInputError(
-                    f"{where}.{key} has {len(cleaned)} characters; the limit is "
-                    f"{MAX_CAPTION_CHARS}"
+                    f"{where}.{key} has {len(cleaned)} characters; the limit is {MAX_CAPTION_CHARS}"
                 )
             if cleaned:
                 return cleaned

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from graphmem.errors import InvalidInputError, NotFoundError, ScopeViolationError
+from graphmem.errors import InvalidInputError, NotFoundError
 from graphmem.models.records import AuditAction, AuditEvent, ExpiryReason, Fact
 from graphmem.models.scope import Scope
 from graphmem.models.time import utcnow
@@ -18,7 +18,8 @@ from graphmem.temporal.reconciler import reopen_closed_by
 def _check_scope(record_scope: tuple[str | None, str | None, str | None], scope: Scope | None,
                  what: str) -> None:
     if scope is not None and not scope.contains(*record_scope):
-        raise ScopeViolationError(f"{what} does not belong to scope {scope.describe()}")
+        # The same error, worded the same, as a missing id: existence is not disclosed.
+        raise NotFoundError(f"no {what}")
 
 
 class Editor:

@@ -86,7 +86,7 @@ def _parse_one(item: object, index: int, max_chars: int) -> Message:
     if unknown:
         raise InvalidInputError(f"{where} has unknown keys {sorted(map(str, unknown))}")
     role = item.get("role", "user")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:  # an unhashable role cannot be looked up
         raise InvalidInputError(f"{where}.role {role!r} is not one of {sorted(ROLES)}")
     raw = item.get("content")
     images: tuple[ImagePart, ...] = ()
@@ -109,7 +109,7 @@ def check_metadata(metadata: object) -> dict[str, Any]:
         raise InvalidInputError(f"metadata must be a dict, got {type(metadata).__name__}")
     try:
         encoded = json.dumps(dict(metadata), allow_nan=False, ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:  # too deep nesting recurses
         raise InvalidInputError(f"metadata must be JSON-serializable: {exc}") from None
     try:
         encoded.encode("utf-8")

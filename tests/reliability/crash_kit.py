@@ -10,6 +10,7 @@ searches; the next writer then opens the original crashed directory itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -51,7 +52,8 @@ class WriterPool:
 
     def __init__(self, *, timeout: float = 300.0) -> None:
         self.timeout = timeout
-        self._stderr: IO[bytes] = tempfile.TemporaryFile()
+        # Closed in close(): the file outlives this method, as long as the pool runs.
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
         self._process = subprocess.Popen(
             [sys.executable, str(WORKER)],
@@ -123,10 +125,8 @@ class WriterPool:
 
     def kill(self, pid: int) -> None:
         """SIGKILL a writer (it may already be dead)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def reap(self, pid: int) -> int:
         """Wait for a writer to end; its exit code (negative: killed by that signal).
@@ -356,9 +356,7 @@ def run_harness(
     return report
 
 
-def _kill_one(
-    store: Path, pool: WriterPool, plan: KillPlan, seed: int, report: CrashReport
-) -> str:
+def _kill_one(store: Path, pool: WriterPool, plan: KillPlan, seed: int, report: CrashReport) -> str:
     """Run one writer until its plan says die; returns where it died."""
     options: dict[str, Any] = {"reopen_every": 3, "users": ["alice", "bob", "carol"]}
     if plan.point is not None:

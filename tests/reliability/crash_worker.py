@@ -28,18 +28,20 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from graphmem import Memory, MemoryConfig  # noqa: E402
-from graphmem.embedding import SentenceTransformerEmbedder  # noqa: E402
-from graphmem.embedding.base import Embedder  # noqa: E402
-from graphmem.errors import GraphmemError  # noqa: E402
-from graphmem.store.embedded import transaction, vector_index, vector_snapshot, vectors  # noqa: E402
+from graphmem import Memory, MemoryConfig
+from graphmem.embedding import SentenceTransformerEmbedder
+from graphmem.embedding.base import Embedder
+from graphmem.errors import GraphmemError
+from graphmem.store.embedded import transaction, vector_index, vector_snapshot, vectors
 
 FAULTS = (
     "commit",  # inside a write transaction, every row written, COMMIT not yet run
@@ -128,24 +130,34 @@ def install_fault(point: str | None, after: int) -> None:
 def _fault_in_snapshot_protocol(point: str, due: Callable[[], bool]) -> None:
     """Stop at one of the three directory fsyncs of ``write_snapshot`` (see its module)."""
     step = {"snapshot-staged": 1, "snapshot-renamed": 2, "snapshot-published": 3}[point]
-    state = {"fsyncs": 0, "armed": False, "kind": ""}
-    original_write = vector_index.write_snapshot
-    original_fsync = vector_snapshot.fsync_dir
+    state = _SaveState()
+    original_write = getattr(vector_index, "write_snapshot")  # noqa: B009
+    original_fsync = getattr(vector_snapshot, "fsync_dir")  # noqa: B009
 
     def write_snapshot(directory: Path, *args: Any, **kwargs: Any) -> None:
-        state["fsyncs"] = 0
-        state["armed"] = due()
-        state["kind"] = Path(directory).name
+        state.fsyncs, state.armed, state.kind = 0, due(), Path(directory).name
         original_write(directory, *args, **kwargs)
 
     def fsync_dir(path: Path) -> None:
         original_fsync(path)
-        state["fsyncs"] = int(state["fsyncs"]) + 1
-        if state["armed"] and state["fsyncs"] == step:
-            _stop_here(point, kind=state["kind"])
+        state.fsyncs += 1
+        if state.armed and state.fsyncs == step:
+            _stop_here(point, kind=state.kind)
 
-    vector_index.write_snapshot = write_snapshot
-    vector_snapshot.fsync_dir = fsync_dir
+    _patch(vector_index, "write_snapshot", write_snapshot)
+    _patch(vector_snapshot, "fsync_dir", fsync_dir)
+
+
+@dataclass
+class _SaveState:
+    fsyncs: int = 0
+    armed: bool = False
+    kind: str = ""
+
+
+def _patch(module: ModuleType, name: str, value: object) -> None:
+    """Replace a module-level function (the writer process is thrown away after the run)."""
+    setattr(module, name, value)
 
 
 # -- the writer -------------------------------------------------------------------------

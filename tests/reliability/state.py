@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def owner_scope(owner: str) -> dict[str, str | None]:
 
 def owners(directory: Path) -> list[str]:
     """Every owner with a record in the store."""
-    with _closing(open_read_only(directory)) as conn:
+    with closing(open_read_only(directory)) as conn:
         rows = conn.execute(
             "SELECT owner FROM episodes UNION SELECT owner FROM entities "
             "UNION SELECT owner FROM facts"
@@ -72,7 +73,7 @@ def capture(memory: Memory) -> StoreState:
     directory = memory.store.directory  # type: ignore[attr-defined]
     counts: list[tuple[str, int]] = []
     digests: list[tuple[str, str]] = []
-    with _closing(open_read_only(directory)) as conn:
+    with closing(open_read_only(directory)) as conn:
         for table in (*TRUTH_TABLES, *KEYWORD_TABLES):
             rows = conn.execute(f"SELECT * FROM {table}").fetchall()
             counts.append((table, len(rows)))
@@ -87,16 +88,3 @@ def capture(memory: Memory) -> StoreState:
         export_jsonl(memory, buffer, scope=owner_scope(owner))
         exports.append((owner, buffer.getvalue()))
     return StoreState(memory.stats(), tuple(counts), tuple(digests), tuple(exports))
-
-
-class _closing:
-    """``contextlib.closing`` for sqlite3 connections (whose own ``with`` only commits)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self._conn
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._conn.close()

@@ -107,7 +107,8 @@ def test_threads_add_and_search_on_one_memory(
 
     errors = _run_threads([writers, reader, reader])
     assert errors == []
-    assert ledger.acks == 12 and searches["count"] > 0
+    assert ledger.acks == 12
+    assert searches["count"] > 0
     directory = memory.store.directory  # type: ignore[attr-defined]
     assert duplicate_entities(directory) == []
     check = verify_store(directory, embedder, ledger, searches=4, rng=random.Random(3))
@@ -252,13 +253,14 @@ def test_a_held_write_lock_gives_store_locked_error_and_reads_go_on(
         assert memory.check().problems == []
 
 
-
 # -- another process compacting the shared index log --------------------------------------
 
 
 @pytest.mark.parametrize("compact_at_read", [1, 2, 3])
 def test_a_log_compaction_between_catch_up_reads_loses_no_vector(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    embedder: SentenceTransformerEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
     compact_at_read: int,
 ) -> None:
     """Another process may save its snapshot and compact the index log at any moment,

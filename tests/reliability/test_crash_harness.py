@@ -21,6 +21,7 @@ from graphmem import Memory, MemoryConfig
 from graphmem.embedding import SentenceTransformerEmbedder
 from graphmem.errors import StoreCorruptedError
 from graphmem.models.records import Fact
+from graphmem.models.scope import Scope
 
 from .crash_kit import FAULT_POINTS, WriterPool, plan_kills, run_harness
 from .state import capture
@@ -34,9 +35,7 @@ def test_acknowledged_writes_survive_kills_at_random_and_mid_snapshot(
     tmp_path: Path, embedder: SentenceTransformerEmbedder, writer_pool: WriterPool
 ) -> None:
     plans = plan_kills(8, random.Random(20260301), max_delay=1.5)
-    report = run_harness(
-        tmp_path / "store", embedder, writer_pool, plans, seed=7, scratch=tmp_path
-    )
+    report = run_harness(tmp_path / "store", embedder, writer_pool, plans, seed=7, scratch=tmp_path)
 
     assert report.problems == []
     assert report.survived == report.kills == 8
@@ -76,15 +75,13 @@ def _assert_healthy(memory: Memory, facts: list[Fact]) -> None:
         assert fact.id in {record_id for record_id, _ in nearest}
 
 
-def _scope(fact: Fact) -> object:
-    from graphmem.models.scope import Scope
-
+def _scope(fact: Fact) -> Scope:
     return Scope.of(fact.user_id, fact.agent_id, fact.run_id)
 
 
 def _live_snapshot(store: Path, kind: str) -> Path:
     pointer = json.loads((store / VECTOR_DIR / kind / "CURRENT").read_text())
-    return store / VECTOR_DIR / kind / pointer["snapshot"]
+    return store / VECTOR_DIR / kind / str(pointer["snapshot"])
 
 
 def _delete_vectors(store: Path) -> None:
@@ -169,7 +166,8 @@ def test_a_snapshot_missing_vectors_is_reported_and_repaired(
         report = memory.check()
         assert report.problems == ["vector index fact: 2 stored vectors missing"]
         repaired = memory.check(repair=True)
-        assert repaired.ok and repaired.repaired == report.problems
+        assert repaired.ok
+        assert repaired.repaired == report.problems
         _assert_healthy(memory, facts)
 
 
@@ -213,7 +211,8 @@ def test_graphmem_check_repair_fixes_keyword_index_and_dangling_references(
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert json.loads(repaired.stdout)["repaired"] == json.loads(repaired.stdout)["problems"]
     again = _cli("check", "--path", str(store), "--json")
-    assert again.returncode == 0 and json.loads(again.stdout)["problems"] == []
+    assert again.returncode == 0
+    assert json.loads(again.stdout)["problems"] == []
 
     with _open(store, embedder) as memory:
         survivors = [f for f in facts if f.object_name != "Quito"]
@@ -232,7 +231,7 @@ def test_a_dropped_keyword_table_is_rebuilt_on_open(
         conn.commit()
     with _open(store, embedder) as memory:
         _assert_healthy(memory, facts)
-        assert memory.store.keyword_search("fact", _scope(facts[0]), facts[0].fact, 5)  # type: ignore[arg-type]
+        assert memory.store.keyword_search("fact", _scope(facts[0]), facts[0].fact, 5)
 
 
 def test_corrupt_keyword_index_pages_are_reported_and_rebuilt(

@@ -209,7 +209,9 @@ class EmbeddedStore:
         with self._write_lock:
             try:
                 self._vectors.save(self._writer)
-            except OSError as exc:  # a read-only or full disk must not fail the caller's write
+            # Snapshot writes report failures as StoreError. A read-only or full disk
+            # must not fail the caller's write: the truth is committed, the log remains.
+            except (OSError, StoreError) as exc:
                 logger.warning("vector snapshot not saved: %s", exc)
 
     # -- reads by id -----------------------------------------------------------------------

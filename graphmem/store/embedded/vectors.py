@@ -110,6 +110,12 @@ class VectorIndexes:
                 "SELECT seq, kind, item_rowid, op FROM index_log WHERE seq > ? ORDER BY seq",
                 (self._applied_seq,),
             ).fetchall()
+            if self._applied_seq < _log_floor(conn):
+                # Compacted by another process between the reads above: entries may be gone.
+                self.open(conn)
+                return
+            if not rows:
+                return
             latest: dict[tuple[str, int], str] = {}
             for _, kind, rowid, op in rows:
                 latest[(kind, rowid)] = op

@@ -1,0 +1,141 @@
+"""Tables, ratios, the RESULTS.md section and the p95 plot of one benchmark run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+FLAT_PEER_NOTE = (
+    "Mem0 OSS 2.x has no graph memory (removed from the open-source package in v2): it is "
+    "the flat-vector peer (FAISS, infer=False). graphmem searches do graph expansion "
+    "(two hops, personalized PageRank) on every query."
+)
+SYNTHETIC_NOTE = (
+    "Search stores are synthetic: fact/entity/episode vectors are precomputed unit vectors "
+    "(random directions mixed with per-type centroids) written through the store protocol "
+    "(graphmem) or vector_store.insert (Mem0), and 'vector' latencies use precomputed query "
+    "vectors. 'embed' latencies embed the query text with MiniLM first. Ingest throughput is "
+    "measured with real MiniLM embeddings at small scale."
+)
+
+
+def _ms(block: dict[str, Any] | None, key: str) -> str:
+    return "-" if not block else f"{block[key]:.1f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "-" if not a or not b else f"{a / b:.2f}x"
+
+
+def markdown(run: dict[str, Any]) -> str:
+    """The dated section appended to RESULTS.md."""
+    gi, mi = run["graphmem_ingest"], run.get("mem0_ingest")
+    lines = [
+        f"## Performance (embedded store vs Mem0 OSS), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Command: `{run['command']}`",
+        "",
+        f"Machine: {run['cpus']} cores, load average {run['load_before']} before and "
+        f"{run['load_after']} after the run (shared machine; compare ratios measured in "
+        f"the same run, not absolute numbers). torch threads: {run['threads']} for both.",
+        "",
+        FLAT_PEER_NOTE,
+        "",
+        SYNTHETIC_NOTE,
+        "",
+        "### Ingest (real MiniLM embeddings, offline rules extractor)",
+        "",
+        "| system | operation | items | items/s | embedding s | items/s without embedding "
+        "| facts stored |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, op in (("add", "add() chat turns"), ("add_facts", "add_facts() triples")):
+        r = gi[name]
+        lines.append(
+            f"| graphmem | {op} | {r['items']} | {r['per_s']:.1f} | {r['embed_s']:.1f} "
+            f"| {r['per_s_without_embedding']:.1f} | {r['facts_stored']} |"
+        )
+    if mi:
+        lines.append(
+            f"| Mem0 | add(infer=False) chat turns | {mi['items']} | {mi['per_s']:.1f} "
+            "| - | - | - |"
+        )
+        lines += [
+            "",
+            f"graphmem/Mem0 add throughput: "
+            f"**{_ratio(gi['add']['per_s'], mi['per_s'])}** (target >= 10x)",
+        ]
+    lines += [
+        "",
+        "### Search (limit 10; graphmem with graph expansion)",
+        "",
+        "| facts | system | vector p50 / p95 / p99 ms | embed p50 / p95 / p99 ms | open s "
+        "| peak RSS MiB | disk MiB | reindex s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for scale in run["scales"]:
+        g, m = scale["graphmem"], scale.get("mem0")
+        gv, ge = g["search_vector"], g.get("search_embed")
+        lines.append(
+            f"| {scale['facts']:,} | graphmem | {_ms(gv, 'p50')} / {_ms(gv, 'p95')} / "
+            f"{_ms(gv, 'p99')} | {_ms(ge, 'p50')} / {_ms(ge, 'p95')} / {_ms(ge, 'p99')} | "
+            f"{g['open_s']:.2f} | {g['peak_rss_mib']:.0f} | {g['disk_mib']:.0f} | "
+            f"{g.get('reindex_s', float('nan')):.1f} |"
+        )
+        if m:
+            mv, me = m["search_vector"], m["search_embed"]
+            lines.append(
+                f"| {scale['facts']:,} | Mem0 | {_ms(mv, 'p50')} / {_ms(mv, 'p95')} / "
+                f"{_ms(mv, 'p99')} | {_ms(me, 'p50')} / {_ms(me, 'p95')} / {_ms(me, 'p99')} | "
+                f"- | {m['peak_rss_mib']:.0f} | - | - |"
+            )
+    lines += ["", "Ratios graphmem/Mem0 (lower is better for latency):", ""]
+    for scale in run["scales"]:
+        m = scale.get("mem0")
+        if not m:
+            continue
+        g = scale["graphmem"]
+        lines.append(
+            f"- {scale['facts']:,} facts: vector p50 "
+            f"{_ratio(g['search_vector']['p50'], m['search_vector']['p50'])}, p95 "
+            f"{_ratio(g['search_vector']['p95'], m['search_vector']['p95'])}; with query "
+            f"embedding p50 {_ratio(g['search_embed']['p50'], m['search_embed']['p50'])}, p95 "
+            f"{_ratio(g['search_embed']['p95'], m['search_embed']['p95'])}"
+        )
+    lines += ["", *[f"- {note}" for note in run.get("notes", [])], ""]
+    return "\n".join(lines) + "\n"
+
+
+def plot(run: dict[str, Any], path: Path) -> None:
+    """Search p95 (with query embedding, and without) against store size, log-log."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=80)
+    series = (
+        ("graphmem", "search_vector", "graphmem (graph expansion), query vector", "-o"),
+        ("graphmem", "search_embed", "graphmem, embedding the query", "--o"),
+        ("mem0", "search_vector", "Mem0 (flat vector), query vector", "-s"),
+        ("mem0", "search_embed", "Mem0, embedding the query", "--s"),
+    )
+    for system, key, label, style in series:
+        points = [
+            (s["facts"], s[system][key]["p95"])
+            for s in run["scales"]
+            if s.get(system) and s[system].get(key)
+        ]
+        if points:
+            ax.plot(*zip(*points, strict=True), style, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("facts in store")
+    ax.set_ylabel("search p95 (ms)")
+    ax.set_title(f"Search p95 vs store size (load avg {run['load_after']})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
