@@ -20,6 +20,8 @@ from graphmem.models.scope import Scope
 from graphmem.store.base import EmbedderInfo, GraphStore
 from graphmem.store.embedded.store import EmbeddedStore
 
+pytest_plugins = ["neo4j_server"]
+
 DIM = 8
 INFO = EmbedderInfo("contract-test-vectors", DIM)
 ALICE = Scope.of(user_id="alice")
@@ -37,9 +39,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
         with EmbeddedStore(tmp_path / "store", INFO) as embedded:
             yield embedded
         return
-    from tests.neo4j_server import neo4j_store
+    from neo4j_server import open_test_store
 
-    with neo4j_store(INFO) as graph:
+    # Skips with the reason when no server is configured or reachable.
+    settings = request.getfixturevalue("neo4j_settings")
+    with open_test_store(settings, INFO) as graph:
         yield graph
 
 
