@@ -53,9 +53,17 @@ def default_token_counter() -> TokenCounter:
 
 
 def build_context(
-    result: SearchResult, *, max_tokens: int = 1000, counter: TokenCounter | None = None
+    result: SearchResult,
+    *,
+    max_tokens: int = 1000,
+    counter: TokenCounter | None = None,
+    cite_ids: bool = False,
 ) -> str:
-    """Render a search result as a dated, sectioned text of at most ``max_tokens`` tokens."""
+    """Render a search result as a dated, sectioned text of at most ``max_tokens`` tokens.
+
+    With ``cite_ids`` every fact line starts with ``[fact <id>]`` so that an LLM can
+    cite the facts its answer rests on.
+    """
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
         raise InvalidInputError("max_tokens must be a positive integer")
     count = counter or default_token_counter()
@@ -67,8 +75,11 @@ def build_context(
         f for f in result.facts if not f.valid and (f.fact.subject_id, f.fact.predicate) in keys
     ]
     when = "now" if result.as_of is None else f"at {_day(result.as_of)}"
-    block.section(f"Facts valid {when}:", [_current_line(f) for f in current])
-    block.section("Superseded facts:", [_superseded_line(f) for f in superseded])
+    def cited(scored: ScoredFact, line: str) -> str:
+        return line.replace("- ", f"- [fact {scored.fact.id}] ", 1) if cite_ids else line
+
+    block.section(f"Facts valid {when}:", [cited(f, _current_line(f)) for f in current])
+    block.section("Superseded facts:", [cited(f, _superseded_line(f)) for f in superseded])
     block.section(
         "Supporting episodes:", [_episode_line(e) for e in result.episodes], truncate=True
     )
