@@ -30,6 +30,7 @@ from graphmem.models.scope import Scope
 from graphmem.resolution.names import normalize_name
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+SESSION_TURNS = 10
 
 
 def peak_rss_mib() -> float:
@@ -99,11 +100,19 @@ def ingest(work: Path, turns: int, triples: int, threads: int) -> dict[str, Any]
     with Memory(MemoryConfig(path=work / "ingest-turns", use_llm=False), embedder=embedder) as m:
         chat = synthetic.chat_turns(turns, users=max(1, turns // 50))
         start = time.perf_counter()
-        for user, text in chat:
-            m.add([{"role": "user", "content": text}], user_id=user)
+        for speaker, text in chat:
+            m.add([{"role": "user", "content": text}], user_id=speaker)
         wall = time.perf_counter() - start
         counts = m.store.counts()
         result["add"] = _rate(len(chat), wall, embedder.seconds, counts.facts)
+    embedder.seconds = 0.0
+    # The same turns, one add() per conversation of SESSION_TURNS turns.
+    with Memory(MemoryConfig(path=work / "ingest-sessions", use_llm=False), embedder=embedder) as m:
+        start = time.perf_counter()
+        for speaker, texts in synthetic.sessions(chat, SESSION_TURNS):
+            m.add([{"role": "user", "content": t} for t in texts], user_id=speaker)
+        wall = time.perf_counter() - start
+        result["add_session"] = _rate(len(chat), wall, embedder.seconds, m.store.counts().facts)
     embedder.seconds = 0.0
     data = synthetic.generate(triples, users=max(1, triples // 100), seed=21)
     with Memory(MemoryConfig(path=work / "ingest-facts", use_llm=False), embedder=embedder) as m:
@@ -159,7 +168,10 @@ def build(
     with Memory(config) as memory:
         store = memory.store
         for chunk in synthetic.iter_chunks(data, 20_000):
-            episodes, entities, facts, mentions = [], [], [], []
+            episodes: list[Episode] = []
+            entities: list[Entity] = []
+            facts: list[Fact] = []
+            mentions: list[tuple[uuid.UUID, uuid.UUID]] = []
             for user in chunk:
                 vectors = space.facts(user.triples)
                 if exported is not None:
@@ -265,6 +277,7 @@ def measure(
     for q in qs[:20]:
         retriever.search(q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"])
     timings, hits = [], 0
+    cpu0 = time.process_time()
     for q in qs:
         t0 = time.perf_counter()
         res = retriever.search(q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"])
@@ -275,6 +288,7 @@ def measure(
         "rss_after_open_mib": rss_open,
         "search_vector": percentiles(timings),
         "queries_with_facts": hits / len(qs),
+        "cpu_ms_per_search": (time.process_time() - cpu0) * 1000 / len(qs),
     }
     if embed_queries:
         embedder = _real_embedder(threads)

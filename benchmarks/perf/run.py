@@ -117,6 +117,14 @@ def main() -> None:
     )
     parser.add_argument("--scales", default="10000,100000", help="fact counts, comma-separated")
     parser.add_argument(
+        "--note", action="append", default=[], help="a line added to the report (repeatable)"
+    )
+    parser.add_argument(
+        "--search-from",
+        type=Path,
+        help="reuse the search scales of an earlier run's last_run.json (re-measure ingest only)",
+    )
+    parser.add_argument(
         "--facts-per-user", type=int, default=200, help="mean facts per user (users = facts / this)"
     )
     parser.add_argument("--turns", type=int, default=300, help="chat turns for add()")
@@ -139,7 +147,7 @@ def main() -> None:
         "threads": args.threads,
         "load_before": _load(),
         "scales": [],
-        "notes": [],
+        "notes": list(args.note),
     }
     mem0 = ensure_mem0_venv() if args.mem0_max else None
     print("ingest (real embeddings)", flush=True)
@@ -161,9 +169,21 @@ def main() -> None:
 
         turns = synthetic.chat_turns(args.turns, users=max(1, args.turns // 50))
         run["mem0_ingest"] = _mem0(
-            mem0, "ingest", {"turns": turns}, work / "mem0-ingest", args.threads
+            mem0,
+            "ingest",
+            {"turns": turns, "sessions": synthetic.sessions(turns, 10)},
+            work / "mem0-ingest",
+            args.threads,
         )
-    for facts in (int(s) for s in args.scales.split(",")):
+    if args.search_from is not None:
+        earlier = json.loads(args.search_from.read_text())
+        run["scales"] = earlier["scales"]
+        run["notes"].append(
+            f"Search rows reused from an earlier run (`{earlier['command']}`, load average "
+            f"{earlier['load_before']} -> {earlier.get('load_after', '?')}); ingest re-measured."
+        )
+    scales = [] if args.search_from is not None else [int(s) for s in args.scales.split(",")]
+    for facts in scales:
         print(f"scale {facts:,} facts", flush=True)
         users = max(1, facts // args.facts_per_user)
         store, export = work / f"store-{facts}", work / f"export-{facts}"

@@ -364,6 +364,18 @@ def chat_turns(count: int, users: int, seed: int = 5) -> list[tuple[str, str]]:
     return turns
 
 
+def sessions(turns: list[tuple[str, str]], size: int) -> list[tuple[str, list[str]]]:
+    """The turns grouped per user into conversations of up to ``size`` turns."""
+    by_user: dict[str, list[str]] = {}
+    for user, text in turns:
+        by_user.setdefault(user, []).append(text)
+    return [
+        (user, texts[i : i + size])
+        for user, texts in by_user.items()
+        for i in range(0, len(texts), size)
+    ]
+
+
 class VectorSpace:
     """Synthetic unit vectors: per-type centroid + per-name direction + noise."""
 
