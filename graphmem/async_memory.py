@@ -29,8 +29,14 @@ T = TypeVar("T")
 class AsyncMemory:
     """Asynchronous front door; same arguments and results as :class:`graphmem.Memory`."""
 
-    def __init__(self, config: MemoryConfig | None = None, *, memory: Memory | None = None,
-                 path: str | Path | None = None, **parts: Any) -> None:
+    def __init__(
+        self,
+        config: MemoryConfig | None = None,
+        *,
+        memory: Memory | None = None,
+        path: str | Path | None = None,
+        **parts: Any,
+    ) -> None:
         self._memory = memory or Memory(config, path=path, **parts)
 
     @classmethod
@@ -60,8 +66,14 @@ class AsyncMemory:
     ) -> AddResult:
         """See :meth:`Memory.add`."""
         return await self._run(
-            self._memory.add, messages, user_id=user_id, agent_id=agent_id, run_id=run_id,
-            metadata=metadata, timestamp=timestamp, infer=infer,
+            self._memory.add,
+            messages,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            metadata=metadata,
+            timestamp=timestamp,
+            infer=infer,
         )
 
     async def add_facts(self, triples: Sequence[Any], **kwargs: Any) -> AddResult:

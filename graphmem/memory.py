@@ -19,10 +19,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from graphmem.answering import Answer, answer_question
 from graphmem.config import MemoryConfig
 from graphmem.cypher import run_cypher
 from graphmem.embedding.base import Embedder
-from graphmem.answering import Answer, answer_question
 from graphmem.errors import InvalidInputError, LLMNotConfiguredError, NotFoundError
 from graphmem.extraction.base import Extractor
 from graphmem.filters import parse_filter
@@ -50,6 +50,7 @@ from graphmem.store.base import CheckReport, GraphStore, ProgressCallback, Scope
 from graphmem.temporal.history import order_history
 from graphmem.temporal.predicates import PredicateCatalogue
 from graphmem.temporal.view import TemporalView
+from graphmem.writing.content import describe_images
 from graphmem.writing.edits import Editor
 from graphmem.writing.ingest import Ingestor
 from graphmem.writing.messages import (
@@ -58,7 +59,6 @@ from graphmem.writing.messages import (
     check_timestamp,
     parse_messages,
 )
-from graphmem.writing.content import describe_images
 from graphmem.writing.triples import parse_triples
 
 if TYPE_CHECKING:
@@ -386,8 +386,9 @@ class Memory:
         ][:limit]
         episodes = collect_live(
             lambda offset, size: self._store.list_episodes(scope, limit=size, offset=offset),
-            lambda e: not is_expired(e, now)
-            and (condition is None or condition.matches(e.metadata)),
+            lambda e: (
+                not is_expired(e, now) and (condition is None or condition.matches(e.metadata))
+            ),
             limit,
         )
         entities = self._store.list_entities(scope, limit=limit)
@@ -424,8 +425,12 @@ class Memory:
         raise InvalidInputError("history() takes a fact id or an entity id, not an episode id")
 
     def audit_log(
-        self, *, user_id: str | None = None, agent_id: str | None = None,
-        run_id: str | None = None, limit: int = 100,
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 100,
     ) -> list[AuditEvent]:
         """The scope owner's newest audit events."""
         scope = Scope.of(user_id, agent_id, run_id)
@@ -472,7 +477,9 @@ class Memory:
         scope = _optional_scope(user_id, agent_id, run_id)
         if fact is not None:  # the same rules as any stored text: length, NUL, Unicode
             fact = check_text(fact, field="fact", max_chars=self.config.max_message_chars)
-        if confidence is not None and not (isinstance(confidence, int | float) and 0 <= confidence <= 1):
+        if confidence is not None and not (
+            isinstance(confidence, int | float) and 0 <= confidence <= 1
+        ):
             raise InvalidInputError("confidence must be a number between 0 and 1")
         return self._editor.update_fact(
             _uuid(fact_id, "fact_id"),
@@ -688,7 +695,10 @@ class Memory:
 
         if isinstance(source, str | Path):
             counts = import_records(
-                self._store, Path(source), embedder=self._embedder, reembed=reembed,
+                self._store,
+                Path(source),
+                embedder=self._embedder,
+                reembed=reembed,
                 progress=progress,
             )
         else:  # a stream is read twice (validation, then writing): spool it to a file
@@ -697,7 +707,10 @@ class Memory:
                 with spooled.open("w", encoding="utf-8", newline="\n") as handle:
                     shutil.copyfileobj(source, handle)
                 counts = import_records(
-                    self._store, spooled, embedder=self._embedder, reembed=reembed,
+                    self._store,
+                    spooled,
+                    embedder=self._embedder,
+                    reembed=reembed,
                     progress=progress,
                 )
         for owner in counts.owners:
@@ -722,7 +735,10 @@ def _optional_scope(user_id: str | None, agent_id: str | None, run_id: str | Non
 
 
 def _require(
-    scope: Scope | None, user_id: str | None, agent_id: str | None, run_id: str | None,
+    scope: Scope | None,
+    user_id: str | None,
+    agent_id: str | None,
+    run_id: str | None,
     record_id: uuid.UUID,
 ) -> None:
     if scope is not None and not scope.contains(user_id, agent_id, run_id):

@@ -98,5 +98,6 @@ def build_components(
         else:
             extractor = RulesExtractor()
     store = store or build_store(config, embedder, progress)
-    return Components(store=store, embedder=embedder, extractor=extractor, llm=llm,
-                      catalogue=catalogue)
+    return Components(
+        store=store, embedder=embedder, extractor=extractor, llm=llm, catalogue=catalogue
+    )

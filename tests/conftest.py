@@ -41,9 +41,7 @@ def memory(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[Me
 
 
 @pytest.fixture
-def memory_factory(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder
-) -> Iterator[object]:
+def memory_factory(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[object]:
     """Opens memories on numbered store directories; closes them all afterwards."""
     from graphmem import Memory, MemoryConfig
 

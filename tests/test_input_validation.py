@@ -60,8 +60,13 @@ def test_bad_messages_are_rejected(messages: object, fragment: str) -> None:
 def test_metadata_must_be_json() -> None:
     assert check_metadata({"a": [1, 2.5, None, {"b": True}]}) == {"a": [1, 2.5, None, {"b": True}]}
     assert check_metadata(None) == {}
-    for bad in ({"a": object()}, {"a": float("nan")}, ["not", "a", "dict"], {"a": "\ud800"},
-                {"a": "\x00"}):
+    for bad in (
+        {"a": object()},
+        {"a": float("nan")},
+        ["not", "a", "dict"],
+        {"a": "\ud800"},
+        {"a": "\x00"},
+    ):
         with pytest.raises(InvalidInputError):
             check_metadata(bad)
 
@@ -71,9 +76,16 @@ def test_timestamps_must_be_aware_and_in_range() -> None:
     assert check_timestamp(aware) == datetime(2026, 3, 2, 10, tzinfo=UTC)
     assert check_timestamp("2026-03-02T10:00:00+00:00") == datetime(2026, 3, 2, 10, tzinfo=UTC)
     assert check_timestamp(0) == datetime(1970, 1, 1, tzinfo=UTC)
-    for bad in (datetime(2026, 3, 2), "2026-03-02T10:00:00", "yesterday", True,
-                datetime(9999, 1, 1, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC), float("inf"),
-                1e20):
+    for bad in (
+        datetime(2026, 3, 2),
+        "2026-03-02T10:00:00",
+        "yesterday",
+        True,
+        datetime(9999, 1, 1, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        float("inf"),
+        1e20,
+    ):
         with pytest.raises(InvalidInputError):
             check_timestamp(bad)
 
@@ -81,8 +93,13 @@ def test_timestamps_must_be_aware_and_in_range() -> None:
 def test_scope_needs_an_id_and_clean_values() -> None:
     with pytest.raises(ScopeRequiredError):
         Scope.of()
-    for bad in ({"user_id": ""}, {"user_id": " alice"}, {"user_id": "a\x00b"},
-                {"user_id": "x" * 300}, {"agent_id": 5}):
+    for bad in (
+        {"user_id": ""},
+        {"user_id": " alice"},
+        {"user_id": "a\x00b"},
+        {"user_id": "x" * 300},
+        {"agent_id": 5},
+    ):
         with pytest.raises(InvalidInputError):
             Scope.of(**bad)  # type: ignore[arg-type]
 
@@ -107,13 +124,22 @@ def test_scope_visibility_is_owner_then_narrowing() -> None:
 
 def test_triples_accept_tuples_and_dicts() -> None:
     parsed = parse_triples(
-        [("Ada", "works with", "Babbage"),
-         {"subject": "Ada", "predicate": "born_in", "object": "London",
-          "valid_at": "1815-12-10T00:00:00+00:00", "confidence": 0.9}],
+        [
+            ("Ada", "works with", "Babbage"),
+            {
+                "subject": "Ada",
+                "predicate": "born_in",
+                "object": "London",
+                "valid_at": "1815-12-10T00:00:00+00:00",
+                "confidence": 0.9,
+            },
+        ],
         max_chars=MAX,
     )
     assert [(t.subject, t.predicate, t.object) for t in parsed] == [
-        ("Ada", "works with", "Babbage"), ("Ada", "born_in", "London")]
+        ("Ada", "works with", "Babbage"),
+        ("Ada", "born_in", "London"),
+    ]
     assert parsed[1].valid_at == datetime(1815, 12, 10, tzinfo=UTC)
     assert parsed[1].confidence == 0.9
 
@@ -129,8 +155,15 @@ def test_triples_accept_tuples_and_dicts() -> None:
         [{"subject": "a", "predicate": "b", "object": "c", "colour": "red"}],
         [("a", "", "c")],
         [{"subject": "a", "predicate": "b", "object": "c", "confidence": 2}],
-        [{"subject": "a", "predicate": "b", "object": "c",
-          "valid_at": "2020-01-02T00:00:00+00:00", "invalid_at": "2020-01-01T00:00:00+00:00"}],
+        [
+            {
+                "subject": "a",
+                "predicate": "b",
+                "object": "c",
+                "valid_at": "2020-01-02T00:00:00+00:00",
+                "invalid_at": "2020-01-01T00:00:00+00:00",
+            }
+        ],
     ],
 )
 def test_bad_triples_are_rejected(triples: object) -> None:

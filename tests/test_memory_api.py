@@ -25,15 +25,24 @@ APRIL = datetime(2026, 4, 15, 12, tzinfo=UTC)
 
 def test_add_stores_episodes_and_extracts_facts(memory: Memory) -> None:
     result = memory.add(
-        [{"role": "user", "content": "I live in Seattle and I work at Northwind Labs.",
-          "name": "Maya"}],
+        [
+            {
+                "role": "user",
+                "content": "I live in Seattle and I work at Northwind Labs.",
+                "name": "Maya",
+            }
+        ],
         user_id="maya",
         timestamp=MARCH,
         metadata={"channel": "chat"},
     )
     assert len(result.episodes) == 1
     episode = result.episodes[0]
-    assert (episode.name, episode.valid_at, episode.metadata) == ("Maya", MARCH, {"channel": "chat"})
+    assert (episode.name, episode.valid_at, episode.metadata) == (
+        "Maya",
+        MARCH,
+        {"channel": "chat"},
+    )
     relations = {(f.subject_name, f.predicate, f.object_name) for f in result.facts_added}
     assert ("Maya", "lives_in", "Seattle") in relations
     assert ("Maya", "works_at", "Northwind Labs") in relations
@@ -62,8 +71,9 @@ def test_bad_input_leaves_the_store_unchanged(memory: Memory) -> None:
     memory.add("I live in Seattle.", user_id="maya")
     before = memory.stats()
     for call in (
-        lambda: memory.add([{"role": "user", "content": "ok"}, {"role": "user", "content": ""}],
-                           user_id="maya"),
+        lambda: memory.add(
+            [{"role": "user", "content": "ok"}, {"role": "user", "content": ""}], user_id="maya"
+        ),
         lambda: memory.add("x", user_id="maya", metadata={"bad": object()}),
         lambda: memory.add("x", user_id="maya", timestamp=datetime(2026, 1, 1)),
         lambda: memory.add_facts([("a", "likes", "b"), ("c", "likes")], user_id="maya"),
@@ -78,8 +88,10 @@ def test_bad_input_leaves_the_store_unchanged(memory: Memory) -> None:
 
 def test_add_facts_links_provenance_and_is_searchable(memory: Memory) -> None:
     result = memory.add_facts(
-        [("Ada Lovelace", "collaborated_with", "Charles Babbage"),
-         ("Charles Babbage", "designed", "Analytical Engine")],
+        [
+            ("Ada Lovelace", "collaborated_with", "Charles Babbage"),
+            ("Charles Babbage", "designed", "Analytical Engine"),
+        ],
         user_id="history",
         source="Ada Lovelace worked with Charles Babbage on his Analytical Engine.",
     )
@@ -91,10 +103,12 @@ def test_add_facts_links_provenance_and_is_searchable(memory: Memory) -> None:
 
 
 def test_add_facts_with_an_existing_episode_as_source(memory: Memory) -> None:
-    [episode] = memory.add({"role": "document", "content": "Paris is in France."},
-                           user_id="geo", infer=False).episodes
-    result = memory.add_facts([("Paris", "located_in", "France")], user_id="geo",
-                              source=str(episode.id))
+    [episode] = memory.add(
+        {"role": "document", "content": "Paris is in France."}, user_id="geo", infer=False
+    ).episodes
+    result = memory.add_facts(
+        [("Paris", "located_in", "France")], user_id="geo", source=str(episode.id)
+    )
     assert result.episodes[0].id == episode.id
     assert result.facts_added[0].episode_ids == [episode.id]
     assert memory.stats(user_id="geo").episodes == 1
@@ -133,7 +147,9 @@ def test_one_valued_predicates_supersede_and_history_keeps_both(memory: Memory) 
     assert [f.object_name for f in then] == ["Seattle"]
     history = memory.history(first.facts_added[0].id, user_id="maya")
     assert [(e.fact.object_name, e.status) for e in history] == [
-        ("Seattle", VersionStatus.SUPERSEDED), ("Denver", VersionStatus.CURRENT)]
+        ("Seattle", VersionStatus.SUPERSEDED),
+        ("Denver", VersionStatus.CURRENT),
+    ]
 
 
 def test_update_keeps_the_corrected_version(memory: Memory) -> None:
@@ -150,8 +166,7 @@ def test_update_keeps_the_corrected_version(memory: Memory) -> None:
 
 
 def test_delete_of_each_record_kind(memory: Memory) -> None:
-    result = memory.add_facts([("Maya", "likes", "tea"), ("Maya", "likes", "jazz")],
-                              user_id="maya")
+    result = memory.add_facts([("Maya", "likes", "tea"), ("Maya", "likes", "jazz")], user_id="maya")
     tea, jazz = result.facts_added
     memory.delete(tea.id, user_id="maya")
     with pytest.raises(NotFoundError):

@@ -34,12 +34,16 @@ def _owned_by(record: Any, user: str) -> bool:
 def _check_reads(memory: Memory, user: str, name: str, tokens: dict[str, set[str]]) -> None:
     foreign = set().union(*(t for u, t in tokens.items() if u != user))
     result = memory.search(f"{name} secret", user_id=user, limit=20)
-    records = [h.fact for h in result.facts] + [h.entity for h in result.entities] + [
-        h.episode for h in result.episodes]
+    records = (
+        [h.fact for h in result.facts]
+        + [h.entity for h in result.entities]
+        + [h.episode for h in result.episodes]
+    )
     for record in records:
         assert _owned_by(record, user), (user, record)
     text = " ".join(h.episode.content for h in result.episodes) + " ".join(
-        h.fact.fact for h in result.facts)
+        h.fact.fact for h in result.facts
+    )
     assert not any(token in text for token in foreign)
     snapshot = memory.get_all(user_id=user, limit=1000)
     for record in [*snapshot.facts, *snapshot.entities, *snapshot.episodes]:
@@ -48,16 +52,19 @@ def _check_reads(memory: Memory, user: str, name: str, tokens: dict[str, set[str
     assert not any(token in context for token in foreign)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(operations=st.lists(operation, min_size=3, max_size=10))
 def test_no_read_path_crosses_users(
     embedder: SentenceTransformerEmbedder, operations: list[tuple[str, str, str]]
 ) -> None:
     tokens: dict[str, set[str]] = {user: set() for user in USERS}
     ids: dict[str, list[str]] = {user: [] for user in USERS}
-    with tempfile.TemporaryDirectory() as tmp, Memory(
-        MemoryConfig(path=Path(tmp), use_llm=False), embedder=embedder
-    ) as memory:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Memory(MemoryConfig(path=Path(tmp), use_llm=False), embedder=embedder) as memory,
+    ):
         for step, (kind, user, name) in enumerate(operations):
             token = f"secret{user}{step}"
             if kind == "add":

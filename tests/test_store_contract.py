@@ -48,23 +48,44 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
 
 
 def entity(scope: Scope, name: str, seed: int, aliases: list[str] | None = None) -> Entity:
-    return Entity(owner=scope.owner, name=name, normalized_name=name.lower(),
-                  aliases=aliases or [], type="Person", embedding=unit(seed))
+    return Entity(
+        owner=scope.owner,
+        name=name,
+        normalized_name=name.lower(),
+        aliases=aliases or [],
+        type="Person",
+        embedding=unit(seed),
+    )
 
 
 def episode(scope: Scope, content: str, seed: int) -> Episode:
-    return Episode(content=content, user_id=scope.user_id, agent_id=scope.agent_id,
-                   run_id=scope.run_id, embedding=unit(seed),
-                   valid_at=datetime(2026, 3, 1, tzinfo=UTC) )
+    return Episode(
+        content=content,
+        user_id=scope.user_id,
+        agent_id=scope.agent_id,
+        run_id=scope.run_id,
+        embedding=unit(seed),
+        valid_at=datetime(2026, 3, 1, tzinfo=UTC),
+    )
 
 
-def fact(scope: Scope, subject: Entity, predicate: str, obj: Entity, source: Episode,
-         seed: int) -> Fact:
-    return Fact(subject_id=subject.id, predicate=predicate, object_id=obj.id,
-                fact=f"{subject.name} {predicate.replace('_', ' ')} {obj.name}.",
-                subject_name=subject.name, object_name=obj.name, episode_ids=[source.id],
-                user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id,
-                valid_at=datetime(2026, 3, 1, tzinfo=UTC), embedding=unit(seed))
+def fact(
+    scope: Scope, subject: Entity, predicate: str, obj: Entity, source: Episode, seed: int
+) -> Fact:
+    return Fact(
+        subject_id=subject.id,
+        predicate=predicate,
+        object_id=obj.id,
+        fact=f"{subject.name} {predicate.replace('_', ' ')} {obj.name}.",
+        subject_name=subject.name,
+        object_name=obj.name,
+        episode_ids=[source.id],
+        user_id=scope.user_id,
+        agent_id=scope.agent_id,
+        run_id=scope.run_id,
+        valid_at=datetime(2026, 3, 1, tzinfo=UTC),
+        embedding=unit(seed),
+    )
 
 
 def populate(store: GraphStore, scope: Scope, offset: int = 0) -> dict[str, object]:
@@ -79,10 +100,17 @@ def populate(store: GraphStore, scope: Scope, offset: int = 0) -> dict[str, obje
         tx.put_entities([maya, denver, helios])
         tx.put_facts([lives, works])
         tx.put_mentions([(said.id, maya.id), (said.id, denver.id)])
-        tx.append_audit([AuditEvent(action=AuditAction.ADD, owner=scope.owner,
-                                    target_ids=[said.id])])
-    return {"maya": maya, "denver": denver, "helios": helios, "said": said, "lives": lives,
-            "works": works}
+        tx.append_audit(
+            [AuditEvent(action=AuditAction.ADD, owner=scope.owner, target_ids=[said.id])]
+        )
+    return {
+        "maya": maya,
+        "denver": denver,
+        "helios": helios,
+        "said": said,
+        "lives": lives,
+        "works": works,
+    }
 
 
 def test_records_round_trip_exactly(store: GraphStore) -> None:
@@ -108,8 +136,12 @@ def test_scoped_reads_never_cross_owners(store: GraphStore) -> None:
         seen |= {e.id for e in store.list_episodes(scope, limit=100)}
         seen |= {e.id for e in store.list_entities(scope, limit=100)}
         seen |= {f.id for f in store.list_facts(scope, limit=100)}
-        seen |= {f.id for f in store.facts_of_entities(scope, [r.id for r in theirs.values()
-                                                                if isinstance(r, Entity)])}
+        seen |= {
+            f.id
+            for f in store.facts_of_entities(
+                scope, [r.id for r in theirs.values() if isinstance(r, Entity)]
+            )
+        }
         for kind in ("entity", "episode", "fact"):
             for seed in range(200):
                 seen |= {i for i, _ in store.vector_search(kind, scope, unit(seed), 10)}
@@ -132,8 +164,9 @@ def test_vector_and_keyword_search_find_records(store: GraphStore) -> None:
 
 def test_narrowed_scopes_filter_without_losing_results(store: GraphStore) -> None:
     run_one = Scope.of(user_id="alice", run_id="r1")
-    noise = [episode(Scope.of(user_id="alice", run_id="r2"), f"noise {i}", 1000 + i)
-             for i in range(60)]
+    noise = [
+        episode(Scope.of(user_id="alice", run_id="r2"), f"noise {i}", 1000 + i) for i in range(60)
+    ]
     target = episode(run_one, "the only r1 episode", 7)
     with store.transaction() as tx:
         tx.put_episodes([*noise, target])
@@ -146,9 +179,13 @@ def test_adjacency_is_undirected_and_history_keeps_expired(store: GraphStore) ->
     made = populate(store, ALICE)
     denver, lives = made["denver"], made["lives"]
     assert {f.id for f in store.facts_of_entities(ALICE, [denver.id])} == {lives.id}  # type: ignore[attr-defined]
-    closed = lives.model_copy(update={  # type: ignore[attr-defined]
-        "invalid_at": datetime(2026, 4, 1, tzinfo=UTC), "expired_at": datetime.now(UTC),
-        "expired_reason": ExpiryReason.SUPERSEDED})
+    closed = lives.model_copy(
+        update={  # type: ignore[attr-defined]
+            "invalid_at": datetime(2026, 4, 1, tzinfo=UTC),
+            "expired_at": datetime.now(UTC),
+            "expired_reason": ExpiryReason.SUPERSEDED,
+        }
+    )
     with store.transaction() as tx:
         tx.put_facts([closed])
     assert store.facts_of_entities(ALICE, [denver.id]) == []  # type: ignore[attr-defined]
@@ -159,9 +196,13 @@ def test_adjacency_is_undirected_and_history_keeps_expired(store: GraphStore) ->
 
 def test_transactions_are_atomic(store: GraphStore) -> None:
     lonely = episode(ALICE, "never committed", 9)
-    with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.put_episodes([lonely])
-        raise RuntimeError("fail mid-transaction")
+    def write_then_fail() -> None:
+        with store.transaction() as tx:
+            tx.put_episodes([lonely])
+            raise RuntimeError("fail mid-transaction")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     assert store.get_episodes([lonely.id]) == []
     assert store.vector_search("episode", ALICE, unit(9), 5) == []
     assert store.keyword_search("episode", ALICE, "committed", 5) == []

@@ -33,9 +33,10 @@ def mem(
     from neo4j_server import open_test_store
 
     settings = request.getfixturevalue("neo4j_settings")
-    with open_test_store(settings, EmbedderInfo(embedder.model, embedder.dim)) as store, Memory(
-        config, embedder=embedder, store=store
-    ) as memory:
+    with (
+        open_test_store(settings, EmbedderInfo(embedder.model, embedder.dim)) as store,
+        Memory(config, embedder=embedder, store=store) as memory,
+    ):
         yield memory
 
 
@@ -49,14 +50,23 @@ def current(memory: Memory, predicate: str, **when: datetime) -> list[str]:
 
 
 def test_vegetarian_then_fish(mem: Memory) -> None:
-    mem.add({"role": "user", "content": "I'm vegetarian.", "name": "Maya"}, user_id="maya",
-            timestamp=JAN)
-    mem.add({"role": "user", "content": "I eat fish now.", "name": "Maya"}, user_id="maya",
-            timestamp=MAR)
+    mem.add(
+        {"role": "user", "content": "I'm vegetarian.", "name": "Maya"},
+        user_id="maya",
+        timestamp=JAN,
+    )
+    mem.add(
+        {"role": "user", "content": "I eat fish now.", "name": "Maya"},
+        user_id="maya",
+        timestamp=MAR,
+    )
     assert current(mem, "diet") == ["eats fish"]
     assert current(mem, "diet", as_of=FEB) == ["vegetarian"]
-    [old] = [f for f in mem.store.list_facts(mem_scope(), limit=50, include_expired=True)
-             if f.object_name == "vegetarian"]
+    [old] = [
+        f
+        for f in mem.store.list_facts(mem_scope(), limit=50, include_expired=True)
+        if f.object_name == "vegetarian"
+    ]
     assert (old.invalid_at, old.expired_reason) == (MAR, ExpiryReason.SUPERSEDED)
 
 
@@ -87,8 +97,11 @@ def test_a_fact_learned_out_of_order(mem: Memory) -> None:
 
 def test_the_same_fact_restated_five_times(mem: Memory) -> None:
     for month in range(1, 6):
-        mem.add_facts([("Maya", "works_at", "Helios")], user_id="maya",
-                      timestamp=datetime(2026, month, 1, tzinfo=UTC))
+        mem.add_facts(
+            [("Maya", "works_at", "Helios")],
+            user_id="maya",
+            timestamp=datetime(2026, month, 1, tzinfo=UTC),
+        )
     [fact] = [f for f in mem.get_all(user_id="maya").facts if f.predicate == "works_at"]
     assert len(fact.episode_ids) == 5
     assert fact.valid_at == JAN
@@ -106,16 +119,28 @@ def test_removing_the_episode_that_caused_a_move(mem: Memory) -> None:
 
 
 def test_no_longer_working_at_acme(mem: Memory) -> None:
-    mem.add({"role": "user", "content": "I work at Acme.", "name": "Maya"}, user_id="maya",
-            timestamp=JAN)
-    mem.add({"role": "user", "content": "I no longer work at Acme.", "name": "Maya"},
-            user_id="maya", timestamp=APR)
+    mem.add(
+        {"role": "user", "content": "I work at Acme.", "name": "Maya"},
+        user_id="maya",
+        timestamp=JAN,
+    )
+    mem.add(
+        {"role": "user", "content": "I no longer work at Acme.", "name": "Maya"},
+        user_id="maya",
+        timestamp=APR,
+    )
     assert current(mem, "works_at") == []
     assert current(mem, "works_at", as_of=FEB) == ["Acme"]
-    [ended] = [f for f in mem.store.list_facts(mem_scope(), limit=50, include_expired=True)
-               if f.predicate == "works_at"]
+    [ended] = [
+        f
+        for f in mem.store.list_facts(mem_scope(), limit=50, include_expired=True)
+        if f.predicate == "works_at"
+    ]
     assert (ended.expired_reason, ended.superseded_by, ended.invalid_at) == (
-        ExpiryReason.ENDED, None, APR)
+        ExpiryReason.ENDED,
+        None,
+        APR,
+    )
 
 
 def test_likes_accumulate(mem: Memory) -> None:
@@ -126,8 +151,9 @@ def test_likes_accumulate(mem: Memory) -> None:
 
 
 def test_known_at_shows_what_was_believed_before_a_correction(mem: Memory) -> None:
-    [wrong] = mem.add_facts([("Maya", "works_at", "Helio")], user_id="maya",
-                            timestamp=JAN).facts_added
+    [wrong] = mem.add_facts(
+        [("Maya", "works_at", "Helio")], user_id="maya", timestamp=JAN
+    ).facts_added
     time.sleep(0.01)
     before_correction = datetime.now(UTC)
     time.sleep(0.01)

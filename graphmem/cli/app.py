@@ -92,14 +92,17 @@ def add(
 
 @app.command(name="import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="JSONL file of messages or of triples.", exists=True,
-                                         dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(help="JSONL file of messages or of triples.", exists=True, dir_okay=False),
+    ],
     user: UserOption = None,
     agent: AgentOption = None,
     run: RunOption = None,
     batch: Annotated[int, typer.Option(min=1, help="Lines per add call.")] = 50,
-    reembed: Annotated[bool, typer.Option(
-        "--reembed", help="Export of another embedder: embed every text anew.")] = False,
+    reembed: Annotated[
+        bool, typer.Option("--reembed", help="Export of another embedder: embed every text anew.")
+    ] = False,
     path: PathOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -113,8 +116,9 @@ def import_(
         return
 
     with open_memory(path) as memory:
-        summary = import_jsonl(memory, file, scope=_scope(user, agent, run), batch=batch,
-                               show_progress=not as_json)
+        summary = import_jsonl(
+            memory, file, scope=_scope(user, agent, run), batch=batch, show_progress=not as_json
+        )
     if as_json:
         output.print_json(summary)
     else:
@@ -130,8 +134,10 @@ def _import_export(
     from graphmem.transfer.progress import progress_bars
 
     if any(scope.values()):
-        output.errors.print("[red]error:[/red] an export carries its own scopes: drop --user, "
-                            "--agent and --run (export one scope to import one)")
+        output.errors.print(
+            "[red]error:[/red] an export carries its own scopes: drop --user, "
+            "--agent and --run (export one scope to import one)"
+        )
         raise typer.Exit(code=2)
     with open_memory(path) as memory, progress_bars(output.errors, enabled=not as_json) as report:
         counts = memory.import_from(file, reembed=reembed, progress=report)
@@ -285,7 +291,9 @@ def reindex(path: PathOption = None) -> None:
 
 @app.command()
 def check(
-    repair: Annotated[bool, typer.Option("--repair", help="Rebuild derived data if wrong.")] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Rebuild derived data if wrong.")
+    ] = False,
     path: PathOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -293,8 +301,9 @@ def check(
     with open_memory(path) as memory:
         report = memory.check(repair=repair)
     if as_json:
-        output.print_json({"ok": report.ok, "problems": report.problems,
-                           "repaired": report.repaired})
+        output.print_json(
+            {"ok": report.ok, "problems": report.problems, "repaired": report.repaired}
+        )
     elif not report.problems:
         output.console.print("[green]ok[/green]: no problems found")
     else:
@@ -307,13 +316,15 @@ def check(
 
 @app.command()
 def export(
-    file: Annotated[Path | None, typer.Argument(
-        help="Output file, .jsonl or .jsonl.gz (default: stdout).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Output file, .jsonl or .jsonl.gz (default: stdout).")
+    ] = None,
     user: UserOption = None,
     agent: AgentOption = None,
     run: RunOption = None,
-    embeddings: Annotated[bool, typer.Option(
-        "--embeddings/--no-embeddings", help="Keep vectors (exact round trip).")] = True,
+    embeddings: Annotated[
+        bool, typer.Option("--embeddings/--no-embeddings", help="Keep vectors (exact round trip).")
+    ] = True,
     path: PathOption = None,
 ) -> None:
     """Export the whole store, or one scope, as JSONL: every record and version, with
@@ -321,8 +332,12 @@ def export(
     from graphmem.transfer.progress import progress_bars
 
     with open_memory(path) as memory, progress_bars(output.errors) as report:
-        counts = memory.export(file if file else sys.stdout, embeddings=embeddings,
-                               progress=report, **_scope(user, agent, run))
+        counts = memory.export(
+            file if file else sys.stdout,
+            embeddings=embeddings,
+            progress=report,
+            **_scope(user, agent, run),
+        )
     output.errors.print(
         f"exported {counts.entities} entities, {counts.episodes} episodes, {counts.facts} facts, "
         f"{counts.mentions} mentions, {counts.audit} audit events, {counts.policies} policies"
@@ -342,10 +357,18 @@ def gc(
 
     with open_memory(path) as memory, progress_bars(output.errors, enabled=not as_json) as report:
         result = memory.gc(dry_run=dry_run, progress=report)
-    owners = {owner: {**asdict(purge), "total": purge.total}
-              for owner, purge in sorted(result.owners.items())}
-    summary = {"dry_run": result.dry_run, "episodes": result.episodes, "facts": result.facts,
-               "entities": result.entities, "policies": result.policies, "owners": owners}
+    owners = {
+        owner: {**asdict(purge), "total": purge.total}
+        for owner, purge in sorted(result.owners.items())
+    }
+    summary = {
+        "dry_run": result.dry_run,
+        "episodes": result.episodes,
+        "facts": result.facts,
+        "entities": result.entities,
+        "policies": result.policies,
+        "owners": owners,
+    }
     if as_json:
         output.print_json(summary)
         return
@@ -361,8 +384,10 @@ def retention(
     user: UserOption = None,
     agent: AgentOption = None,
     run: RunOption = None,
-    max_age_days: Annotated[float | None, typer.Option(
-        "--max-age-days", min=0.0001, help="Keep the scope's records this many days.")] = None,
+    max_age_days: Annotated[
+        float | None,
+        typer.Option("--max-age-days", min=0.0001, help="Keep the scope's records this many days."),
+    ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the scope's policy.")] = False,
     path: PathOption = None,
     as_json: JsonOption = False,
@@ -376,9 +401,14 @@ def retention(
                 raise typer.Exit(code=2)
             memory.set_retention(max_age=None if clear else max_age_days, **scope)
         policies = memory.retention_policies(**scope)
-    rows = [{**p.scope.model_dump(exclude_none=True), "max_age_days":
-             p.max_age.total_seconds() / 86400, "since": p.created_at.isoformat()}
-            for p in policies]
+    rows = [
+        {
+            **p.scope.model_dump(exclude_none=True),
+            "max_age_days": p.max_age.total_seconds() / 86400,
+            "since": p.created_at.isoformat(),
+        }
+        for p in policies
+    ]
     if as_json:
         output.print_json(rows)
     else:
@@ -390,8 +420,12 @@ def audit(
     user: UserOption = None,
     agent: AgentOption = None,
     run: RunOption = None,
-    deletions: Annotated[bool, typer.Option(
-        "--deletions", help="Only erasures (forget, gc, delete): the deletion records.")] = False,
+    deletions: Annotated[
+        bool,
+        typer.Option(
+            "--deletions", help="Only erasures (forget, gc, delete): the deletion records."
+        ),
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     path: PathOption = None,
     as_json: JsonOption = False,
@@ -409,10 +443,16 @@ def audit(
     if as_json:
         output.print_json(records)
         return
-    rows = [{"at": r.at.isoformat(timespec="seconds"), "action": str(r.action),
-             "owner": r.owner or "", "actor": r.actor or "",
-             "detail": json.dumps(getattr(r, "counts", None) or getattr(r, "detail", {}))}
-            for r in records]
+    rows = [
+        {
+            "at": r.at.isoformat(timespec="seconds"),
+            "action": str(r.action),
+            "owner": r.owner or "",
+            "actor": r.actor or "",
+            "detail": json.dumps(getattr(r, "counts", None) or getattr(r, "detail", {})),
+        }
+        for r in records
+    ]
     output.console.print(output.rows_table(rows) if rows else "no audit events")
 
 
@@ -425,7 +465,8 @@ def view(
     around: Annotated[str | None, typer.Option(help="Only what is near this entity.")] = None,
     hops: Annotated[int, typer.Option(min=0, max=6, help="Distance from --around.")] = 2,
     out: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
-        "graphmem-view.html"),
+        "graphmem-view.html"
+    ),
     path: PathOption = None,
 ) -> None:
     """Write an interactive, self-contained HTML view of a scope's graph."""
@@ -433,8 +474,9 @@ def view(
     from graphmem.view import render_view
 
     with open_memory(path) as memory:
-        html = render_view(memory, Scope.of(**_scope(user, agent, run)), as_of=as_of,
-                           around=around, hops=hops)
+        html = render_view(
+            memory, Scope.of(**_scope(user, agent, run)), as_of=as_of, around=around, hops=hops
+        )
     out.write_text(html, encoding="utf-8")
     output.console.print(f"wrote {out}")
 
@@ -445,8 +487,10 @@ def cypher(
     user: UserOption = None,
     agent: AgentOption = None,
     run: RunOption = None,
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", help="Query parameter as name=JSON value (repeatable).")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Query parameter as name=JSON value (repeatable)."),
+    ] = None,
     history: Annotated[bool, typer.Option(help="Include superseded fact versions.")] = False,
     path: PathOption = None,
     as_json: JsonOption = False,
@@ -474,8 +518,10 @@ def _parse_param(item: str) -> tuple[str, Any]:
 @app.command()
 def migrate(
     to: Annotated[str, typer.Option("--to", help="Target backend: neo4j or embedded.")],
-    target_path: Annotated[Path | None, typer.Option(
-        "--target-path", help="Target directory when migrating to an embedded store.")] = None,
+    target_path: Annotated[
+        Path | None,
+        typer.Option("--target-path", help="Target directory when migrating to an embedded store."),
+    ] = None,
     path: PathOption = None,
 ) -> None:
     """Copy every record of this store into another backend, verified by counts.
@@ -515,4 +561,3 @@ app.command()(mcp)
 def main() -> None:
     """Console-script entry point."""
     app()
-

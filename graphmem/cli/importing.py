@@ -64,7 +64,7 @@ def import_jsonl(
             line_scope = tuple(
                 (key, row.pop(key)) for key in ("user_id", "agent_id", "run_id") if key in row
             )
-            if _TRIPLE_KEYS <= row.keys():
+            if row.keys() >= _TRIPLE_KEYS:
                 key: tuple[Any, ...] = ("triples", None, line_scope)
                 item = row
             elif "content" in row:
@@ -92,12 +92,18 @@ def export_jsonl(memory: Memory, handle: IO[str], *, scope: dict[str, str | None
     for kind, records in (
         ("episode", _paged(lambda o: store.list_episodes(target, limit=_PAGE, offset=o))),
         ("entity", _paged(lambda o: store.list_entities(target, limit=_PAGE, offset=o))),
-        ("fact", _paged(lambda o: store.list_facts(target, limit=_PAGE, offset=o,
-                                                   include_expired=True))),
+        (
+            "fact",
+            _paged(lambda o: store.list_facts(target, limit=_PAGE, offset=o, include_expired=True)),
+        ),
     ):
         for record in records:
-            handle.write(json.dumps({"kind": kind, "record": record.model_dump(mode="json")},
-                                    ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps(
+                    {"kind": kind, "record": record.model_dump(mode="json")}, ensure_ascii=False
+                )
+                + "\n"
+            )
             count += 1
     return count
 

@@ -42,7 +42,9 @@ def validity(fact: Fact) -> str:
     return f"{day(fact.valid_at)} → {day(fact.invalid_at)}"
 
 
-def facts_table(facts: Iterable[Fact], title: str = "Facts", scores: list[float] | None = None) -> Table:
+def facts_table(
+    facts: Iterable[Fact], title: str = "Facts", scores: list[float] | None = None
+) -> Table:
     """A table of facts with their validity."""
     table = Table(title=title, title_justify="left", show_lines=False)
     if scores is not None:
@@ -52,8 +54,12 @@ def facts_table(facts: Iterable[Fact], title: str = "Facts", scores: list[float]
     table.add_column("valid", style="green")
     table.add_column("id", style="dim", overflow="fold")
     for index, fact in enumerate(facts):
-        row = [fact.fact, f"{fact.subject_name} —{fact.predicate}→ {fact.object_name}",
-               validity(fact), str(fact.id)[:8]]
+        row = [
+            fact.fact,
+            f"{fact.subject_name} —{fact.predicate}→ {fact.object_name}",
+            validity(fact),
+            str(fact.id)[:8],
+        ]
         if scores is not None:
             row.insert(0, f"{scores[index]:.3f}")
         table.add_row(*row)
@@ -68,8 +74,10 @@ def print_search(result: SearchResult, *, show_episodes: int = 3) -> None:
         return
     for hit in result.facts[:5]:
         status = "" if hit.valid else " [yellow](superseded)[/yellow]"
-        console.print(f"  [green]•[/green] {hit.fact.fact}{status} [dim]({validity(hit.fact)}; "
-                      f"score {hit.score:.3f})[/dim]")
+        console.print(
+            f"  [green]•[/green] {hit.fact.fact}{status} [dim]({validity(hit.fact)}; "
+            f"score {hit.score:.3f})[/dim]"
+        )
         for path in hit.paths[:1]:
             if len(path) > 1:
                 hops = " → ".join(
@@ -79,8 +87,9 @@ def print_search(result: SearchResult, *, show_episodes: int = 3) -> None:
     for episode_hit in result.episodes[:show_episodes]:
         episode = episode_hit.episode
         speaker = f"{episode.name}: " if episode.name else ""
-        console.print(f"  [blue]›[/blue] [dim]{day(episode.valid_at)}[/dim] {speaker}"
-                      f"{episode.content}")
+        console.print(
+            f"  [blue]›[/blue] [dim]{day(episode.valid_at)}[/dim] {speaker}{episode.content}"
+        )
 
 
 def print_history(entries: list[HistoryEntry]) -> None:
@@ -93,10 +102,15 @@ def print_history(entries: list[HistoryEntry]) -> None:
     table.add_column("retired", style="dim")
     for entry in entries:
         style = {"current": "bold green", "superseded": "yellow", "ended": "yellow"}.get(
-            entry.status.value, "")
-        table.add_row(f"[{style}]{entry.status.value}[/{style}]" if style else entry.status.value,
-                      entry.fact.fact, validity(entry.fact), day(entry.fact.created_at),
-                      day(entry.fact.expired_at))
+            entry.status.value, ""
+        )
+        table.add_row(
+            f"[{style}]{entry.status.value}[/{style}]" if style else entry.status.value,
+            entry.fact.fact,
+            validity(entry.fact),
+            day(entry.fact.created_at),
+            day(entry.fact.expired_at),
+        )
     console.print(table)
 
 

@@ -94,7 +94,7 @@ class ImagePart:
 
     def line(self) -> str:
         """How the image reads in the episode text."""
-        return f"[Image: {self.caption}]" if self.caption else "[Image without description]"
+        return f"[image: {self.caption}]" if self.caption else "[image without description]"
 
 
 def parse_parts(parts: Sequence[object], where: str) -> tuple[str, tuple[ImagePart, ...]]:

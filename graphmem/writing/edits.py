@@ -15,8 +15,9 @@ from graphmem.temporal.predicates import PredicateCatalogue
 from graphmem.temporal.reconciler import reopen_closed_by
 
 
-def _check_scope(record_scope: tuple[str | None, str | None, str | None], scope: Scope | None,
-                 what: str) -> None:
+def _check_scope(
+    record_scope: tuple[str | None, str | None, str | None], scope: Scope | None, what: str
+) -> None:
     if scope is not None and not scope.contains(*record_scope):
         # The same error, worded the same, as a missing id: existence is not disclosed.
         raise NotFoundError(f"no {what}")
@@ -83,7 +84,11 @@ class Editor:
                         owner=old.owner,
                         actor=actor,
                         target_ids=[old.id, new.id],
-                        detail={"fields": sorted(k for k in changes if k not in ("id", "created_at", "embedding"))},
+                        detail={
+                            "fields": sorted(
+                                k for k in changes if k not in ("id", "created_at", "embedding")
+                            )
+                        },
                     )
                 ]
             )
@@ -115,7 +120,8 @@ class Editor:
             fact = found[0]
             _check_scope((fact.user_id, fact.agent_id, fact.run_id), scope, f"fact {fact_id}")
             closed = [
-                f for f in tx.facts_touching(fact.owner, [fact.subject_id], [fact.predicate])
+                f
+                for f in tx.facts_touching(fact.owner, [fact.subject_id], [fact.predicate])
                 if f.superseded_by == fact.id and f.expired_reason == ExpiryReason.SUPERSEDED
             ]
             reopened = [_reopen(f) for f in closed]
@@ -123,23 +129,32 @@ class Editor:
             if reopened:
                 tx.put_facts(reopened)
             tx.append_audit(
-                [AuditEvent(at=now, action=AuditAction.DELETE, owner=fact.owner, actor=actor,
-                            target_ids=[fact.id], detail={"kind": "fact",
-                                                           "reopened": len(reopened)})]
+                [
+                    AuditEvent(
+                        at=now,
+                        action=AuditAction.DELETE,
+                        owner=fact.owner,
+                        actor=actor,
+                        target_ids=[fact.id],
+                        detail={"kind": "fact", "reopened": len(reopened)},
+                    )
+                ]
             )
 
     def delete_episode(
         self, episode_id: uuid.UUID, *, scope: Scope | None, actor: str | None
     ) -> dict[str, int]:
-        """Undo an episode: drop facts only it supported, trim provenance, re-open what it closed."""
+        """Undo an episode: drop facts only it supported, trim provenance, re-open what
+        it closed."""
         now = utcnow()
         with self._store.transaction() as tx:
             episodes = self._store.get_episodes([episode_id])
             if not episodes:
                 raise NotFoundError(f"no episode {episode_id}")
             episode = episodes[0]
-            _check_scope((episode.user_id, episode.agent_id, episode.run_id), scope,
-                         f"episode {episode_id}")
+            _check_scope(
+                (episode.user_id, episode.agent_id, episode.run_id), scope, f"episode {episode_id}"
+            )
             affected = tx.facts_citing_episodes([episode_id])
             only_source = [f for f in affected if f.episode_ids == [episode_id]]
             removed_ids = {f.id for f in only_source}
@@ -157,21 +172,20 @@ class Editor:
                 sorted({f.predicate for f in affected}),
             ):
                 chain.setdefault(related.id, related)
-            reopened = [
-                f
-                for f in reopen_closed_by(
-                    [f for f in chain.values() if f.id not in removed_ids],
-                    episode_id,
-                    catalogue=self._catalogue,
-                    now=now,
-                )
-            ]
+            reopened = reopen_closed_by(
+                [f for f in chain.values() if f.id not in removed_ids],
+                episode_id,
+                catalogue=self._catalogue,
+                now=now,
+            )
             # A fact both trimmed and re-opened must be written once, with both changes.
             merged: dict[uuid.UUID, Fact] = {f.id: f for f in trimmed}
             for fact in reopened:
                 base = merged.get(fact.id)
                 merged[fact.id] = (
-                    fact if base is None else fact.model_copy(update={"episode_ids": base.episode_ids})
+                    fact
+                    if base is None
+                    else fact.model_copy(update={"episode_ids": base.episode_ids})
                 )
             tx.delete_facts(sorted(removed_ids))
             if merged:
@@ -199,7 +213,6 @@ class Editor:
             "facts_reopened": len(reopened),
         }
 
-
     def delete_entity(self, entity_id: uuid.UUID, *, actor: str | None) -> None:
         """Hard-delete an entity with its mentions and every fact touching it."""
         entities = self._store.get_entities([entity_id])
@@ -208,8 +221,15 @@ class Editor:
         with self._store.transaction() as tx:
             tx.delete_entities([entity_id])
             tx.append_audit(
-                [AuditEvent(action=AuditAction.DELETE, owner=entities[0].owner, actor=actor,
-                            target_ids=[entity_id], detail={"kind": "entity"})]
+                [
+                    AuditEvent(
+                        action=AuditAction.DELETE,
+                        owner=entities[0].owner,
+                        actor=actor,
+                        target_ids=[entity_id],
+                        detail={"kind": "entity"},
+                    )
+                ]
             )
 
 
@@ -223,4 +243,3 @@ def _reopen(fact: Fact) -> Fact:
             "closed_by_episode_id": None,
         }
     )
-

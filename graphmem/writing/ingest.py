@@ -16,7 +16,7 @@ from typing import Any
 from graphmem.embedding.base import Embedder
 from graphmem.errors import InvalidIdentifierError, NotFoundError
 from graphmem.extraction.base import ExtractionRequest, Extractor, KnownEntity
-from graphmem.extraction.models import Extraction, ExtractedEntity
+from graphmem.extraction.models import ExtractedEntity, Extraction
 from graphmem.lifecycle.expiry import stamp_fact_expiry
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
 from graphmem.models.results import AddResult, LLMUsage
@@ -58,7 +58,9 @@ class _Draft:
     episodes: list[Episode]
     mentions: list[EntityMention]
     mention_episodes: list[list[int]]
-    facts: list[tuple[int, int, str, str, datetime | None, datetime | None, float, int, dict[str, Any]]]
+    facts: list[
+        tuple[int, int, str, str, datetime | None, datetime | None, float, int, dict[str, Any]]
+    ]
     """(subject mention, object mention, predicate, sentence, valid_at, invalid_at,
     confidence, episode position, metadata)."""
     endings: list[tuple[int, str, int | None, datetime | None, int]]
@@ -141,9 +143,7 @@ class Ingestor:
             KnownEntity(name=name, type="Thing", aliases=tuple(aliases))
             for _, name, aliases in self._store.entity_names(scope.owner)[-MAX_KNOWN_ENTITIES:]
         ]
-        speakers = list(
-            dict.fromkeys(e.name for e in [*recent, *episodes] if e.name is not None)
-        )
+        speakers = list(dict.fromkeys(e.name for e in [*recent, *episodes] if e.name is not None))
         return ExtractionRequest(
             episodes=episodes,
             recent=recent,
@@ -198,8 +198,17 @@ class Ingestor:
             draft.mention_episodes[subject].append(position)
             draft.mention_episodes[obj].append(position)
             draft.facts.append(
-                (subject, obj, fact.predicate, fact.fact, fact.valid_at, fact.invalid_at,
-                 fact.confidence, position, dict(metadata))
+                (
+                    subject,
+                    obj,
+                    fact.predicate,
+                    fact.fact,
+                    fact.valid_at,
+                    fact.invalid_at,
+                    fact.confidence,
+                    position,
+                    dict(metadata),
+                )
             )
         for ending in extraction.endings:
             if not normalize_name(ending.subject) or not self._usable_predicate(ending.predicate):
@@ -210,8 +219,13 @@ class Ingestor:
                 else None
             )
             draft.endings.append(
-                (mention(ending.subject), ending.predicate, obj_slot, ending.ended_at,
-                 episode_at(ending.episode))
+                (
+                    mention(ending.subject),
+                    ending.predicate,
+                    obj_slot,
+                    ending.ended_at,
+                    episode_at(ending.episode),
+                )
             )
 
     def _usable_predicate(self, predicate: str) -> bool:
@@ -242,8 +256,9 @@ class Ingestor:
         episodes: list[Episode] = []
         by_source: dict[uuid.UUID | str | None, int] = {}
         existing = self._existing_sources(triples, default_source, scope)
-        draft = _Draft(scope, episodes, [], [], [], [], AuditAction.ADD_FACTS,
-                       fact_expiry=expires_at)
+        draft = _Draft(
+            scope, episodes, [], [], [], [], AuditAction.ADD_FACTS, fact_expiry=expires_at
+        )
         index: dict[str, int] = {}
 
         def mention(name: str, entity_type: str) -> int:
@@ -258,18 +273,34 @@ class Ingestor:
             source = triple.source if triple.source is not None else default_source
             if source not in by_source:
                 by_source[source] = len(episodes)
-                episodes.append(existing.get(source) or self._source_episode(
-                    source, triples, scope, timestamp or now, now, metadata, expires_at))
+                episodes.append(
+                    existing.get(source)
+                    or self._source_episode(
+                        source, triples, scope, timestamp or now, now, metadata, expires_at
+                    )
+                )
             return by_source[source]
 
         for triple in triples:
             position = episode_for(triple)
             subject = mention(triple.subject, triple.subject_type)
             obj = mention(triple.object, triple.object_type)
-            sentence = triple.fact or f"{triple.subject} {triple.predicate.replace('_', ' ')} {triple.object}."
+            sentence = (
+                triple.fact
+                or f"{triple.subject} {triple.predicate.replace('_', ' ')} {triple.object}."
+            )
             draft.facts.append(
-                (subject, obj, triple.predicate, sentence, triple.valid_at, triple.invalid_at,
-                 triple.confidence, position, {**metadata, **triple.metadata})
+                (
+                    subject,
+                    obj,
+                    triple.predicate,
+                    sentence,
+                    triple.valid_at,
+                    triple.invalid_at,
+                    triple.confidence,
+                    position,
+                    {**metadata, **triple.metadata},
+                )
             )
         stored = {episode.id for episode in existing.values()}
         self._embed_episodes([e for e in episodes if e.id not in stored])
@@ -288,7 +319,9 @@ class Ingestor:
         found = {e.id: e for e in self._store.get_episodes(list(candidates))} if candidates else {}
         for source in candidates:
             episode = found.get(source)
-            if episode is None or not scope.contains(episode.user_id, episode.agent_id, episode.run_id):
+            if episode is None or not scope.contains(
+                episode.user_id, episode.agent_id, episode.run_id
+            ):
                 raise NotFoundError(f"no episode {source} in scope {scope.describe()}")
         return {source: found[source] for source in candidates}
 
@@ -348,7 +381,9 @@ class Ingestor:
         stored = already_stored or set()
         with self._store.transaction() as tx:
             self._adopt_concurrent_entities(tx, owner, entities, resolution.is_new, candidates)
-            new_entities = {e.id: e for e, new in zip(entities, resolution.is_new, strict=True) if new}
+            new_entities = {
+                e.id: e for e, new in zip(entities, resolution.is_new, strict=True) if new
+            }
             tx.put_episodes([e for e in draft.episodes if e.id not in stored])
             if new_entities or resolution.changed:
                 tx.put_entities([*new_entities.values(), *resolution.changed])
@@ -377,7 +412,17 @@ class Ingestor:
     def _candidate_facts(self, draft: _Draft, entities: list[Entity]) -> list[Fact]:
         scope = draft.scope
         facts: list[Fact] = []
-        for subject, obj, predicate, sentence, valid_at, invalid_at, confidence, position, meta in draft.facts:
+        for (
+            subject,
+            obj,
+            predicate,
+            sentence,
+            valid_at,
+            invalid_at,
+            confidence,
+            position,
+            meta,
+        ) in draft.facts:
             episode = draft.episodes[position]
             facts.append(
                 Fact(

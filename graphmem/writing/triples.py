@@ -12,8 +12,19 @@ from graphmem.writing.ingest import TripleInput
 from graphmem.writing.messages import MAX_NAME_CHARS, check_metadata, check_text, check_timestamp
 
 _TRIPLE_KEYS = frozenset(
-    {"subject", "predicate", "object", "fact", "valid_at", "invalid_at", "confidence", "source",
-     "subject_type", "object_type", "metadata"}
+    {
+        "subject",
+        "predicate",
+        "object",
+        "fact",
+        "valid_at",
+        "invalid_at",
+        "confidence",
+        "source",
+        "subject_type",
+        "object_type",
+        "metadata",
+    }
 )
 MAX_TRIPLES_PER_CALL = 100_000
 
@@ -43,13 +54,17 @@ def _parse_one(item: object, index: int, max_chars: int) -> TripleInput:
             raise InvalidInputError(
                 f"{where} must be (subject, predicate, object[, fact[, valid_at]])"
             )
-        values = dict(zip(("subject", "predicate", "object", "fact", "valid_at"), item, strict=False))
+        values = dict(
+            zip(("subject", "predicate", "object", "fact", "valid_at"), item, strict=False)
+        )
     else:
         raise InvalidInputError(f"{where} must be a tuple or a dict, got {type(item).__name__}")
     for key in ("subject", "predicate", "object"):
         if key not in values:
             raise InvalidInputError(f"{where} is missing {key!r}")
-        values[key] = check_text(values[key], field=f"{where}.{key}", max_chars=MAX_NAME_CHARS).strip()
+        values[key] = check_text(
+            values[key], field=f"{where}.{key}", max_chars=MAX_NAME_CHARS
+        ).strip()
     if values.get("fact") is not None:
         values["fact"] = check_text(values["fact"], field=f"{where}.fact", max_chars=max_chars)
     for key in ("valid_at", "invalid_at"):
@@ -57,8 +72,10 @@ def _parse_one(item: object, index: int, max_chars: int) -> TripleInput:
     if values["valid_at"] and values["invalid_at"] and values["invalid_at"] <= values["valid_at"]:
         raise InvalidInputError(f"{where}.invalid_at must be after valid_at")
     confidence = values.get("confidence", 1.0)
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not (
-        math.isfinite(confidence) and 0.0 <= confidence <= 1.0
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not (math.isfinite(confidence) and 0.0 <= confidence <= 1.0)
     ):
         raise InvalidInputError(f"{where}.confidence must be a number between 0 and 1")
     source = values.get("source")

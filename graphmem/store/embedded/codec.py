@@ -14,7 +14,6 @@ import numpy as np
 from graphmem.models.records import AuditEvent, Entity, Episode, ExpiryReason, Fact
 from graphmem.models.time import from_storage, to_storage
 
-
 EPISODE_COLUMNS = (
     "id, owner, user_id, agent_id, run_id, content, role, name, valid_at, created_at, metadata, "
     "embedding, expires_at"

@@ -44,8 +44,10 @@ def translate(exc: BaseException, path: Path | None = None) -> StoreError:
     message = str(exc)
     lowered = message.lower()
     where = f" ({path})" if path is not None else ""
-    if "readonly" in lowered or "read-only" in lowered or (
-        isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM)
+    if (
+        "readonly" in lowered
+        or "read-only" in lowered
+        or (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM))
     ):
         return StoreReadOnlyError(f"the store cannot be written{where}: {message}")
     if "locked" in lowered or "busy" in lowered:
@@ -55,8 +57,9 @@ def translate(exc: BaseException, path: Path | None = None) -> StoreError:
     if "disk is full" in lowered or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
         return StoreError(f"no space left for the store{where}; nothing was written: {message}")
     if "not a database" in lowered or "malformed" in lowered:
-        return StoreCorruptedError(f"{path or 'the store'} is not a readable graphmem store: "
-                                   f"{message}")
+        return StoreCorruptedError(
+            f"{path or 'the store'} is not a readable graphmem store: {message}"
+        )
     if "unable to open" in lowered:
         if path is not None and not os.access(path.parent, os.W_OK):
             # WAL needs to create its -wal and -shm files beside the database.

@@ -11,7 +11,8 @@ from graphmem.store.embedded.vectors import KINDS, VectorIndexes
 _DANGLING = {
     "facts whose subject or object entity is missing": (
         "SELECT count(*) FROM facts f WHERE NOT EXISTS (SELECT 1 FROM entities e "
-        "WHERE e.id = f.subject_id) OR NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = f.object_id)"
+        "WHERE e.id = f.subject_id) "
+        "OR NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = f.object_id)"
     ),
     "facts whose owner differs from an endpoint's owner": (
         "SELECT count(*) FROM facts f JOIN entities s ON s.id = f.subject_id "
@@ -51,9 +52,9 @@ def check_store(conn: sqlite3.Connection, vectors: VectorIndexes) -> CheckReport
     vectors.catch_up(conn)
     for kind in KINDS:
         table = RECORD_TABLES[kind]
-        rowids = [row[0] for row in conn.execute(
-            f"SELECT rowid FROM {table} WHERE embedding IS NOT NULL"
-        )]
+        rowids = [
+            row[0] for row in conn.execute(f"SELECT rowid FROM {table} WHERE embedding IS NOT NULL")
+        ]
         missing = sum(1 for rowid in rowids if not vectors.contains(kind, rowid))
         if missing:
             report.problems.append(f"vector index {kind}: {missing} stored vectors missing")
@@ -70,11 +71,13 @@ def check_store(conn: sqlite3.Connection, vectors: VectorIndexes) -> CheckReport
 def repair_references(conn: sqlite3.Connection) -> None:
     """Delete rows that refer to records which no longer exist (inside a transaction)."""
     conn.execute(
-        "DELETE FROM facts WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = facts.subject_id) "
+        "DELETE FROM facts "
+        "WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = facts.subject_id) "
         "OR NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = facts.object_id)"
     )
     conn.execute(
-        "DELETE FROM fact_sources WHERE NOT EXISTS (SELECT 1 FROM facts f WHERE f.id = fact_sources.fact_id)"
+        "DELETE FROM fact_sources "
+        "WHERE NOT EXISTS (SELECT 1 FROM facts f WHERE f.id = fact_sources.fact_id)"
     )
     conn.execute(
         "UPDATE facts SET superseded_by = NULL WHERE superseded_by IS NOT NULL AND NOT EXISTS "

@@ -86,6 +86,13 @@ CREATE INDEX IF NOT EXISTS facts_by_object ON facts (object_id, predicate);
 CREATE INDEX IF NOT EXISTS facts_by_owner ON facts (owner, created_at);
 CREATE INDEX IF NOT EXISTS facts_by_closer ON facts (closed_by_episode_id)
     WHERE closed_by_episode_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS facts_by_superseder ON facts (superseded_by)
+    WHERE superseded_by IS NOT NULL;
+-- Deleting a version (a correction, a deleted entity's fact, a forgotten run's fact)
+-- must not leave the versions it replaced pointing at nothing.
+CREATE TRIGGER IF NOT EXISTS facts_superseder_delete AFTER DELETE ON facts BEGIN
+    UPDATE facts SET superseded_by = NULL WHERE superseded_by = old.id;
+END;
 
 CREATE TABLE IF NOT EXISTS fact_sources (
     episode_id TEXT NOT NULL,

@@ -112,15 +112,19 @@ class EmbeddedStore:
             for statement in _statements(KEYWORD_INDEX + VECTOR_LOG):
                 conn.execute(statement)
             for table in missing_keyword:
-                conn.execute(f"INSERT INTO {table} (rowid, scope, {_column_of(table)}) "
-                             f"{KEYWORD_SOURCES[table]}")
+                conn.execute(
+                    f"INSERT INTO {table} (rowid, scope, {_column_of(table)}) "
+                    f"{KEYWORD_SOURCES[table]}"
+                )
             self._check_embedder(conn)
             conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             if "not a database" in str(exc) or "malformed" in str(exc):
-                raise StoreCorruptedError(f"{self._path} is not a readable graphmem store: {exc}")
+                raise StoreCorruptedError(
+                    f"{self._path} is not a readable graphmem store: {exc}"
+                ) from exc
             raise translate(exc, self._path) from exc
 
     @staticmethod
@@ -156,7 +160,9 @@ class EmbeddedStore:
         self._ensure_open()
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self._path, busy_timeout=self._busy_timeout, synchronous=self._synchronous)
+            conn = connect(
+                self._path, busy_timeout=self._busy_timeout, synchronous=self._synchronous
+            )
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -217,17 +223,25 @@ class EmbeddedStore:
     # -- reads by id -----------------------------------------------------------------------
     def get_episodes(self, ids: Sequence[uuid.UUID]) -> list[Episode]:
         """Episodes by id."""
-        return [codec.row_episode(row) for row in self._select_by_ids("episodes", codec.EPISODE_COLUMNS, ids)]
+        return [
+            codec.row_episode(row)
+            for row in self._select_by_ids("episodes", codec.EPISODE_COLUMNS, ids)
+        ]
 
     def get_entities(self, ids: Sequence[uuid.UUID]) -> list[Entity]:
         """Entities by id."""
-        return [codec.row_entity(row) for row in self._select_by_ids("entities", codec.ENTITY_COLUMNS, ids)]
+        return [
+            codec.row_entity(row)
+            for row in self._select_by_ids("entities", codec.ENTITY_COLUMNS, ids)
+        ]
 
     def get_facts(self, ids: Sequence[uuid.UUID]) -> list[Fact]:
         """Facts by id (any version)."""
         return select_facts(self._reader(), ids)
 
-    def _select_by_ids(self, table: str, columns: str, ids: Sequence[uuid.UUID]) -> list[sqlite3.Row]:
+    def _select_by_ids(
+        self, table: str, columns: str, ids: Sequence[uuid.UUID]
+    ) -> list[sqlite3.Row]:
         rows: list[sqlite3.Row] = []
         conn = self._reader()
         for chunk in batched(list(ids), 400):
@@ -291,7 +305,8 @@ class EmbeddedStore:
             marks = ",".join("?" * len(ids))
             for column in ("subject_id", "object_id"):
                 rows = conn.execute(
-                    f"SELECT {codec.FACT_COLUMNS} FROM facts WHERE {column} IN ({marks}) AND {where}",
+                    f"SELECT {codec.FACT_COLUMNS} FROM facts "
+                    f"WHERE {column} IN ({marks}) AND {where}",
                     [*ids, *params],
                 )
                 for row in rows:
@@ -328,7 +343,8 @@ class EmbeddedStore:
         ids = [str(i) for i in entity_ids[:400]]
         marks = ",".join("?" * len(ids))
         rows = self._reader().execute(
-            f"SELECT m.episode_id, m.entity_id FROM mentions m JOIN episodes e ON e.id = m.episode_id "
+            "SELECT m.episode_id, m.entity_id FROM mentions m "
+            "JOIN episodes e ON e.id = m.episode_id "
             f"WHERE m.entity_id IN ({marks}) AND {where} ORDER BY e.valid_at DESC LIMIT ?",
             [*ids, *params, limit],
         )
@@ -372,9 +388,7 @@ class EmbeddedStore:
         if not rowids:
             return {}
         table = RECORD_TABLES[kind]
-        where, params = (
-            ("owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope)
-        )
+        where, params = ("owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope)
         resolved: dict[int, uuid.UUID] = {}
         for start in range(0, len(rowids), 400):
             chunk = rowids[start : start + 400]
@@ -395,7 +409,9 @@ class EmbeddedStore:
         if expression is None or k <= 0:
             return []
         table = RECORD_TABLES[kind]
-        where, params = ("r.owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope, "r")
+        where, params = (
+            ("r.owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope, "r")
+        )
         rows = self._reader().execute(
             f"SELECT r.id, -bm25({fts}, 0.0, 1.0) AS score FROM {fts} "
             f"JOIN {table} r ON r.rowid = {fts}.rowid "
@@ -415,7 +431,9 @@ class EmbeddedStore:
         else:
             where, params = scope_clause(scope)
             owner_where, owner_params = "owner = ?", [scope.owner]
-        (episodes,) = conn.execute(f"SELECT count(*) FROM episodes WHERE {where}", params).fetchone()
+        (episodes,) = conn.execute(
+            f"SELECT count(*) FROM episodes WHERE {where}", params
+        ).fetchone()
         (entities,) = conn.execute(
             f"SELECT count(*) FROM entities WHERE {owner_where}", owner_params
         ).fetchone()
@@ -429,7 +447,9 @@ class EmbeddedStore:
     def audit_log(self, owner: str | None, *, limit: int) -> list[AuditEvent]:
         """Newest audit events first."""
         if owner is None:
-            rows = self._reader().execute("SELECT * FROM audit ORDER BY rowid DESC LIMIT ?", [limit])
+            rows = self._reader().execute(
+                "SELECT * FROM audit ORDER BY rowid DESC LIMIT ?", [limit]
+            )
         else:
             rows = self._reader().execute(
                 "SELECT * FROM audit WHERE owner = ? ORDER BY rowid DESC LIMIT ?", [owner, limit]
@@ -448,7 +468,7 @@ class EmbeddedStore:
         before = self.counts(scope)
         where, params = scope_clause(scope)
         with self.transaction() as tx:
-            conn = tx._conn  # noqa: SLF001 - the store owns its transaction class
+            conn = tx._conn
             conn.execute(f"DELETE FROM facts WHERE {where}", params)
             conn.execute(f"DELETE FROM episodes WHERE {where}", params)
             if whole_owner:
@@ -487,9 +507,16 @@ class EmbeddedStore:
     def reset(self) -> None:
         """Delete every record of every scope (keeps the embedder identity)."""
         with self.transaction() as tx:
-            conn = tx._conn  # noqa: SLF001
-            for table in ("mentions", "fact_sources", "entity_names", "facts", "episodes",
-                          "entities", "audit"):
+            conn = tx._conn
+            for table in (
+                "mentions",
+                "fact_sources",
+                "entity_names",
+                "facts",
+                "episodes",
+                "entities",
+                "audit",
+            ):
                 conn.execute(f"DELETE FROM {table}")
         self._save_vectors()
 
@@ -505,8 +532,10 @@ class EmbeddedStore:
                 for statement in _statements(KEYWORD_INDEX):
                     conn.execute(statement)
                 for fts in KEYWORD_TABLES.values():
-                    conn.execute(f"INSERT INTO {fts} (rowid, scope, {_column_of(fts)}) "
-                                 f"{KEYWORD_SOURCES[fts]}")
+                    conn.execute(
+                        f"INSERT INTO {fts} (rowid, scope, {_column_of(fts)}) "
+                        f"{KEYWORD_SOURCES[fts]}"
+                    )
                     if progress is not None:
                         progress(f"keywords:{fts}", 1, 1)
                 conn.execute("COMMIT")
@@ -522,8 +551,11 @@ class EmbeddedStore:
         if repair and report.problems:
             self.reindex()
             with self.transaction() as tx:
-                repair_references(tx._conn)  # noqa: SLF001
-            report.repaired = list(report.problems)
+                repair_references(tx._conn)
+            # Only what a second look no longer finds counts as repaired.
+            remaining = check_store(self._reader(), self._vectors).problems
+            report.repaired = [p for p in report.problems if p not in remaining]
+            report.problems += [p for p in remaining if p not in report.problems]
         return report
 
     def close(self) -> None:

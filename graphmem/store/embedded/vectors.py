@@ -120,7 +120,9 @@ class VectorIndexes:
             for _, kind, rowid, op in rows:
                 latest[(kind, rowid)] = op
             for kind in KINDS:
-                removed = [rowid for (k, rowid), op in latest.items() if k == kind and op == "remove"]
+                removed = [
+                    rowid for (k, rowid), op in latest.items() if k == kind and op == "remove"
+                ]
                 added = [rowid for (k, rowid), op in latest.items() if k == kind and op == "add"]
                 self._indexes[kind].remove(removed)
                 self._apply_adds(conn, kind, added)
@@ -181,7 +183,9 @@ class VectorIndexes:
             return rowid in self._indexes[kind]
 
 
-def _add_rows(index: VectorIndex, rows: list[sqlite3.Row] | list[tuple[int, str, bytes]], dim: int) -> None:
+def _add_rows(
+    index: VectorIndex, rows: list[sqlite3.Row] | list[tuple[int, str, bytes]], dim: int
+) -> None:
     by_owner: dict[str, tuple[list[int], list[bytes]]] = {}
     for rowid, owner, blob in rows:
         keys, blobs = by_owner.setdefault(owner, ([], []))
