@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from reliability.crash_kit import WriterPool, plan_kills, run_harness
+from reliability.crash_kit import WriterPool, plan_kills, run_concurrent, run_harness
 
 from graphmem.embedding import SentenceTransformerEmbedder
 
@@ -41,15 +41,31 @@ def main() -> int:
     parser.add_argument("--max-delay", type=float, default=2.5,
                         help="upper bound of a random kill delay, seconds")  # fmt: skip
     parser.add_argument("--searches", type=int, default=3, help="searches checked per kill")
+    parser.add_argument(
+        "--fault-share", type=float, default=0.4,
+        help="share of kills at chosen fault points (the rest: random delays)",
+    )  # fmt: skip
     parser.add_argument("--store", type=Path, help="store directory (default: a temp dir)")
     parser.add_argument("--out", type=Path, help="write the summary as JSON here")
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=0,
+        help="instead of killing: run this many writer processes at once",
+    )
+    parser.add_argument("--writes", type=int, default=20, help="writes per concurrent writer")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="graphmem-crash-bench-"))
     store = args.store or scratch / "store"
     started = time.perf_counter()
     embedder = SentenceTransformerEmbedder(threads=1)
-    plans = plan_kills(args.kills, random.Random(args.seed), max_delay=args.max_delay)
+    if args.writers:
+        return _concurrent(args, store, embedder, started)
+    plans = plan_kills(
+        args.kills, random.Random(args.seed), max_delay=args.max_delay,
+        fault_share=args.fault_share,
+    )  # fmt: skip
     with WriterPool() as pool:
         report = run_harness(
             store, embedder, pool, plans, seed=args.seed, searches_per_check=args.searches,
@@ -83,6 +99,37 @@ def main() -> int:
     if args.out is not None:
         args.out.write_text(text + "\n")
     return 0 if not report.problems and report.survived == report.kills else 1
+
+
+def _concurrent(
+    args: argparse.Namespace, store: Path, embedder: SentenceTransformerEmbedder, started: float
+) -> int:
+    with WriterPool() as pool:
+        ingest_started = time.perf_counter()
+        report = run_concurrent(
+            store, embedder, pool, writers=args.writers, writes=args.writes, seed=args.seed
+        )
+        ingest_seconds = time.perf_counter() - ingest_started
+    summary = {
+        "concurrent_writers": args.writers,
+        "acknowledged_writes": report.acks,
+        "operations": dict(report.ledger.ops),
+        "rejected_or_lost": args.writers * args.writes - report.acks,
+        "records_held": {
+            "episodes": len(report.ledger.episodes),
+            "entities": len(report.ledger.entities),
+            "facts": len(report.ledger.facts),
+        },
+        "searches_checked": report.searches,
+        "ingest_and_verify_seconds": ingest_seconds,
+        "wall_seconds": time.perf_counter() - started,
+        "problems": report.problems,
+    }
+    text = json.dumps(summary, indent=2)
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text + "\n")
+    return 0 if not report.problems else 1
 
 
 if __name__ == "__main__":

@@ -302,9 +302,13 @@ class KillPlan:
     delay: float
 
 
-def plan_kills(count: int, rng: random.Random, *, max_delay: float = 2.5) -> list[KillPlan]:
-    """Every fault point at least once (when ``count`` allows), the rest random delays."""
-    points: list[str | None] = list(FAULT_POINTS[: max(0, count - 1)])
+def plan_kills(
+    count: int, rng: random.Random, *, max_delay: float = 2.5, fault_share: float = 0.0
+) -> list[KillPlan]:
+    """Kills at fault points (each point at least once when ``count`` allows, about
+    ``fault_share`` of them in all), the rest after random delays, shuffled."""
+    faults = max(min(len(FAULT_POINTS), count - 1), round(count * fault_share))
+    points: list[str | None] = [FAULT_POINTS[i % len(FAULT_POINTS)] for i in range(faults)]
     points += [None] * (count - len(points))
     rng.shuffle(points)
     plans = []
@@ -395,3 +399,47 @@ def _handle(event: dict[str, Any], report: CrashReport) -> None:
         report.ledger.uncommitted.update(event["pending"])
     elif kind == "error":
         report.problems.append(f"writer {event['pid']} failed:\n{event['trace']}")
+
+
+def run_concurrent(
+    store: Path,
+    embedder: Embedder,
+    pool: WriterPool,
+    *,
+    writers: int,
+    writes: int,
+    seed: int,
+    searches: int = 10,
+) -> CrashReport:
+    """Run ``writers`` processes at once on one store (same users), then verify it."""
+    report = CrashReport()
+    pids = [
+        pool.spawn(store, seed * 100 + n, writes, users=["alice", "bob"], reopen_every=3)
+        for n in range(writers)
+    ]
+    running = set(pids)
+    deadline = time.monotonic() + pool.timeout * max(1, writes // 10)
+    while running and time.monotonic() < deadline:
+        for pid in list(running):
+            event = pool.next_event(pid, 0.05)
+            if event is None:
+                continue
+            _handle(event, report)
+            if event["event"] in ("done", "error"):
+                running.discard(pid)
+    for pid in pids:
+        if pid in running:
+            pool.kill(pid)
+            report.problems.append(f"writer {pid} did not finish in time")
+        code = pool.reap(pid)
+        for event in pool.pending_events(pid):
+            _handle(event, report)
+        if code != 0:
+            report.problems.append(f"writer {pid} ended with code {code}")
+    report.acks = report.ledger.acks
+    verification = verify_store(
+        store, embedder, report.ledger, searches=searches, rng=random.Random(seed)
+    )
+    report.problems += verification.problems
+    report.searches = verification.searches
+    return report

@@ -263,3 +263,44 @@ def test_a_corrupt_database_file_is_a_typed_error(
     database.write_bytes(b"this is not a database" + bytes(4096))
     with pytest.raises(StoreCorruptedError):
         _open(store, embedder)
+
+
+def test_ordinary_deletes_leave_no_dangling_version_pointers(memory: Memory) -> None:
+    """``check`` must pass after any sequence of API calls, not only after crashes."""
+    liked = memory.add_facts([("Anna", "likes", "tea")], user_id="alice").facts_added[0]
+    correction = memory.update(liked.id, fact="Anna likes green tea.", user_id="alice")
+    memory.delete(correction.id, user_id="alice")  # the corrected version pointed at it
+
+    memory.add_facts([("Anna", "lives_in", "Oslo")], user_id="alice", run_id="r1")
+    moved = memory.add_facts([("Anna", "lives_in", "Lisbon")], user_id="alice", run_id="r2")
+    memory.forget(user_id="alice", run_id="r2")  # removes the fact that superseded Oslo
+
+    memory.add_facts([("Bob", "works_at", "Initech")], user_id="bob")
+    memory.add_facts([("Bob", "works_at", "Globex")], user_id="bob")
+    globex = next(e for e in memory.get_all(user_id="bob").entities if e.name == "Globex")
+    memory.delete(globex.id, user_id="bob")  # deletes the superseding fact with its object
+
+    assert memory.check().problems == []
+    assert moved.facts_added[0].id not in {f.id for f in memory.get_all(user_id="alice").facts}
+    old = memory.get(liked.id)
+    assert isinstance(old, Fact)
+    assert old.superseded_by is None
+
+
+def test_repair_does_not_claim_what_it_cannot_fix(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    store = tmp_path / "store"
+    _populate(store, embedder)
+    with closing(sqlite3.connect(store / "graph.sqlite3")) as conn:
+        # A fact of bob's pointing at alice's entity: a scope violation, not derived data.
+        conn.execute(
+            "UPDATE facts SET subject_id = (SELECT id FROM entities WHERE owner = 'user:alice' "
+            "LIMIT 1) WHERE owner = 'user:bob'"
+        )
+        conn.commit()
+    with _open(store, embedder) as memory:
+        report = memory.check(repair=True)
+    assert not report.ok
+    assert any("owner differs" in p and p not in report.repaired for p in report.problems)
+    assert _cli("check", "--repair", "--path", str(store)).returncode == 1
