@@ -63,8 +63,9 @@ class AsyncMemory:
         metadata: Mapping[str, Any] | None = None,
         timestamp: datetime | str | float | None = None,
         infer: bool = True,
+        **options: Any,
     ) -> AddResult:
-        """See :meth:`Memory.add`."""
+        """See :meth:`Memory.add` (``options``: ``expiration_date``, ``memory_type``)."""
         return await self._run(
             self._memory.add,
             messages,
@@ -74,6 +75,7 @@ class AsyncMemory:
             metadata=metadata,
             timestamp=timestamp,
             infer=infer,
+            **options,
         )
 
     async def add_facts(self, triples: Sequence[Any], **kwargs: Any) -> AddResult:

@@ -60,7 +60,7 @@ def test_offline_caption_is_stored_with_a_hash_not_the_data(memory: Memory, tmp_
     )
 
     episode = result.episodes[0]
-    assert episode.content == "I moved to Lisbon.\n[Image: my new flat]"
+    assert episode.content == "I moved to Lisbon.\n[image: my new flat]"
     assert episode.metadata["images"] == [
         {
             "sha256": hashlib.sha256(PNG_BYTES).hexdigest(),
@@ -88,10 +88,10 @@ def test_alt_and_blip_caption_keys_and_remote_urls(memory: Memory) -> None:
         user_id="alice",
     )  # fmt: skip
     first, second, third = result.episodes
-    assert first.content == "[Image: a photo of a tower at night]"
+    assert first.content == "[image: a photo of a tower at night]"
     assert first.metadata["images"][0]["url"] == PHOTO_URL
     assert second.metadata["images"][0]["caption"] == "tower"
-    assert third.content == "[Image without description]"
+    assert third.content == "[image without description]"
     assert "caption" not in third.metadata["images"][0]
 
 
@@ -138,8 +138,8 @@ def test_openai_describes_each_image_in_one_call(tmp_path: Path, embedder: Any) 
     assert "The sender's caption: note" in second["messages"][1]["content"][1]["text"]
     episode = result.episodes[0]
     assert episode.content == (
-        "Look where I am!\n[Image: Alice standing in front of the Eiffel Tower.]\n"
-        '[Image: A hand-written note that reads "buy milk".]'
+        "Look where I am!\n[image: Alice standing in front of the Eiffel Tower.]\n"
+        '[image: A hand-written note that reads "buy milk".]'
     )
     sources = [image["caption_source"] for image in episode.metadata["images"]]
     assert sources == ["llm:openai", "llm:openai"]
@@ -159,7 +159,7 @@ def test_anthropic_receives_base64_and_url_image_blocks(tmp_path: Path, embedder
     }  # fmt: skip
     remote = fake.bodies[1]["messages"][0]["content"][0]
     assert remote == {"type": "image", "source": {"type": "url", "url": PHOTO_URL}}
-    assert result.episodes[0].content == "[Image: A cat on a sofa.]\n[Image: A red bicycle.]"
+    assert result.episodes[0].content == "[image: A cat on a sofa.]\n[image: A red bicycle.]"
 
 
 def test_a_failed_description_falls_back_to_the_caption_or_stores_nothing(
@@ -170,7 +170,7 @@ def test_a_failed_description_falls_back_to_the_caption_or_stores_nothing(
     fake = FakeProvider(refusal, refusal)
     with _vision_memory(tmp_path, embedder, "openai", fake) as memory:
         kept = memory.add(_turn(_image(PHOTO_URL, caption="my dog Rex")), user_id="alice")
-        assert kept.episodes[0].content == "[Image: my dog Rex]"
+        assert kept.episodes[0].content == "[image: my dog Rex]"
         assert kept.episodes[0].metadata["images"][0]["caption_source"] == "provided"
         with pytest.raises(LLMError):
             memory.add(_turn(_text("and this one"), _image(PHOTO_URL)), user_id="alice")

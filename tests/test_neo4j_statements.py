@@ -188,6 +188,7 @@ def test_the_sample_add_carries_its_values_as_parameters() -> None:
             "created_at": "2025-03-01T12:00:00.000000Z",
             "metadata": '{"note":"plain"}',
             "embedding": [1.0, 0.0, 0.0, 0.0],
+            "expires_at": None,
         }
     ]
     fact_row = add_statements()[5].params["rows"][0]
@@ -271,7 +272,7 @@ def test_scoped_reads_filter_on_every_scope_id_given() -> None:
         "RETURN k {.id, .owner, .user_id, .agent_id, .run_id, .subject_id, .predicate, "
         ".object_id, .fact, .subject_name, .object_name, .confidence, .episode_ids, .valid_at, "
         ".invalid_at, .created_at, .expired_at, .expired_reason, .superseded_by, "
-        ".closed_by_episode_id, .metadata} AS props"
+        ".closed_by_episode_id, .metadata, .expires_at} AS props"
     )
     assert statement.params == {
         "owner": "user:alice", "agent_id": "helper", "run_id": "run-1", "limit": 10, "offset": 5,

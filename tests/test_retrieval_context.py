@@ -6,13 +6,13 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from retrieval_fixtures import add_moves
 
 from graphmem import InvalidInputError, Memory
 from graphmem.models.records import Episode, ExpiryReason, Fact
 from graphmem.models.results import ScoredEpisode, ScoredFact, SearchResult
 from graphmem.models.scope import Scope
 from graphmem.retrieval import Retriever, approximate_tokens, build_context
-from retrieval_fixtures import add_moves
 
 DANA, BOSTON, DENVER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Sequence
 
 import pytest
+from retrieval_fixtures import add_employers, add_moves, add_passages, day
 
 from graphmem import InvalidInputError, Memory
 from graphmem.filters import parse_filter
 from graphmem.models.scope import Scope
 from graphmem.retrieval import RetrievalSettings, Retriever
 from graphmem.temporal.view import TemporalView
-from retrieval_fixtures import add_employers, add_moves, add_passages, day
 
 
 def retriever(memory: Memory, **settings: object) -> Retriever:

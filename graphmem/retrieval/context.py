@@ -75,6 +75,7 @@ def build_context(
         f for f in result.facts if not f.valid and (f.fact.subject_id, f.fact.predicate) in keys
     ]
     when = "now" if result.as_of is None else f"at {_day(result.as_of)}"
+
     def cited(scored: ScoredFact, line: str) -> str:
         return line.replace("- ", f"- [fact {scored.fact.id}] ", 1) if cite_ids else line
 

@@ -11,13 +11,13 @@ candidate counts as mentioned only if one of its names occurs as a whole phrase.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from graphmem.models.records import Entity
 from graphmem.models.scope import Scope
 from graphmem.retrieval.settings import RetrievalSettings
-from graphmem.retrieval.text import find_spans, name_tokens, tokens
+from graphmem.retrieval.text import STOPWORDS, find_spans, name_tokens, tokens
 from graphmem.store.base import GraphStore
 
 Hits = list[tuple[uuid.UUID, float]]
@@ -38,6 +38,8 @@ class EntryPoints:
     episode_residual: Hits = field(default_factory=list)
     """Keyword matches of the query without the names it mentions: what is asked about
     a person, rather than everything that names them."""
+    episode_residual_vector: Hits = field(default_factory=list)
+    """Nearest episodes to the embedding of that same name-less query."""
     entities: dict[uuid.UUID, Entity] = field(default_factory=dict)
     """Records of every entity above (scope-checked)."""
 
@@ -48,8 +50,13 @@ def find_entry_points(
     query: str,
     vector: Sequence[float],
     settings: RetrievalSettings,
+    embed: Callable[[str], Sequence[float]] | None = None,
 ) -> EntryPoints:
-    """Query every index of the scope once and detect the entities the query names."""
+    """Query every index of the scope once and detect the entities the query names.
+
+    When the query names entities, the episode indexes are also asked for the query
+    without those names (``embed`` turns that text into a vector; None skips it).
+    """
     entry = EntryPoints(
         entity_vector=store.vector_search("entity", scope, vector, settings.entity_k),
         entity_keyword=store.keyword_search("entity", scope, query, settings.entity_k),
@@ -65,15 +72,28 @@ def find_entry_points(
     entry.entity_keyword = [h for h in entry.entity_keyword if h[0] in entry.entities]
     keyword_candidates = [entry.entities[i] for i, _ in entry.entity_keyword]
     entry.mentioned, spans = mentions_in(query, keyword_candidates)
-    if spans and settings.residual_k:
-        words = tokens(query)
-        covered = {i for start, end in spans for i in range(start, end)}
-        residual = " ".join(w for i, w in enumerate(words) if i not in covered)
-        if residual.strip():
-            entry.episode_residual = store.keyword_search(
-                "episode", scope, residual, settings.residual_k
+    residual = residual_query(query, spans)
+    if residual and settings.residual_k:
+        entry.episode_residual = store.keyword_search(
+            "episode", scope, residual, settings.residual_k
+        )
+        if embed is not None:
+            entry.episode_residual_vector = store.vector_search(
+                "episode", scope, embed(residual), settings.residual_k
             )
     return entry
+
+
+def residual_query(query: str, spans: Sequence[tuple[int, int]]) -> str:
+    """The query's words outside the mention spans; empty if no name was mentioned or
+    nothing but stopwords would remain."""
+    if not spans:
+        return ""
+    covered = {i for start, end in spans for i in range(start, end)}
+    words = [w for i, w in enumerate(tokens(query)) if i not in covered]
+    if all(w in STOPWORDS for w in words):
+        return ""
+    return " ".join(words)
 
 
 def mentioned_entities(query: str, candidates: Sequence[Entity]) -> list[uuid.UUID]:

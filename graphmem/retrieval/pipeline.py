@@ -93,7 +93,8 @@ class Retriever:
         view = view or TemporalView.at()
         vector = self._query_vector(query, query_vector)
         settings = self.settings
-        entry = find_entry_points(self._store, scope, query, vector, settings)
+        embed = self._embed_text if settings.residual_vectors else None
+        entry = find_entry_points(self._store, scope, query, vector, settings, embed)
 
         direct = self._direct_facts(entry, scope, view, filters)
         relevance = _relevance(entry, direct, settings)
@@ -147,6 +148,9 @@ class Retriever:
                 "(a vector of the store's embedder)"
             )
         return [float(x) for x in vector]
+
+    def _embed_text(self, text: str) -> list[float]:
+        return [float(x) for x in self._embedder.embed_query(text)]
 
     def _direct_facts(
         self, entry: EntryPoints, scope: Scope, view: TemporalView, filters: Filter | None
@@ -236,6 +240,7 @@ class Retriever:
             vector=entry.episode_vector,
             keyword=entry.episode_keyword,
             residual=entry.episode_residual,
+            residual_vector=entry.episode_residual_vector,
             facts=[(facts.facts[i], facts.scores[i]) for i in best_facts],
             entity_scores={e.entity.id: e.score for e in entities},
             named=named,

@@ -18,12 +18,15 @@ class RetrievalSettings:
     # -- entry points ------------------------------------------------------------------
     entity_k: int = 20
     """Entities fetched from each of the entity vector and keyword indexes."""
-    episode_k: int = 60
+    episode_k: int = 100
     """Episodes fetched from each of the episode vector and keyword indexes."""
     fact_k: int = 60
     """Facts fetched from each of the fact vector and keyword indexes."""
-    residual_k: int = 60
-    """Episodes fetched by keyword for the query without the names it mentions (0: off)."""
+    residual_k: int = 100
+    """Episodes fetched by keyword and by vector for the query without the names it
+    mentions (0: off)."""
+    residual_vectors: bool = True
+    """Embed the query without its mentioned names (one more, cached, embedding)."""
 
     # -- graph expansion -----------------------------------------------------------------
     seed_limit: int = 12
@@ -46,12 +49,19 @@ class RetrievalSettings:
     """RRF weights of the fact lists: (vector, keyword, graph)."""
     entity_weights: tuple[float, float, float, float] = (0.6, 0.6, 1.5, 1.0)
     """RRF weights of the entity lists: (vector, keyword, mention, graph)."""
-    episode_weights: tuple[float, float, float, float, float] = (0.3, 1.0, 0.3, 0.0, 1.0)
-    """RRF weights of the episode lists: (vector, keyword, fact provenance, entity
-    mentions, keyword without the mentioned names)."""
+    episode_weights: tuple[float, float, float, float, float, float] = (
+        2.0,
+        0.5,
+        1.0,
+        0.0,
+        0.0,
+        0.3,
+    )
+    """Weights of the episode signals: (vector, keyword, keyword and vector of the query
+    without the names it mentions, fact provenance, entity mentions)."""
     provenance_facts: int = 30
     """Best facts whose provenance episodes are scored."""
-    speaker_boost: float = 1.0
+    speaker_boost: float = 6.0
     """Relative boost of a candidate episode spoken by a person the query names."""
     mention_boost: float = 0.0
     """Relative boost of a candidate episode that mentions an entity the query names."""
@@ -65,8 +75,8 @@ class RetrievalSettings:
     def __post_init__(self) -> None:
         for spec in fields(self):
             value = getattr(self, spec.name)
-            if isinstance(value, bool):
-                raise InvalidInputError(f"RetrievalSettings.{spec.name} must be a number")
+            if isinstance(value, bool) != (spec.type in ("bool", bool)):
+                raise InvalidInputError(f"RetrievalSettings.{spec.name} has the wrong type")
             if isinstance(value, int) and value < 0:
                 raise InvalidInputError(f"RetrievalSettings.{spec.name} must not be negative")
             if isinstance(value, tuple) and any(w < 0 for w in value):

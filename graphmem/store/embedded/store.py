@@ -58,6 +58,13 @@ from graphmem.store.embedded.vectors import KINDS, VectorIndexes
 
 logger = logging.getLogger(__name__)
 
+KEPT_AUDIT_ACTIONS = (
+    AuditAction.FORGET.value,
+    AuditAction.PURGE.value,
+    AuditAction.RETENTION.value,
+)
+"""Content-free audit actions that ``forget`` keeps: they prove earlier erasures."""
+
 DATABASE_FILE = "graph.sqlite3"
 VECTOR_DIR = "vectors"
 _KEYWORD_COLUMN = {"episode": "content", "entity": "names", "fact": "fact"}
@@ -481,7 +488,11 @@ class EmbeddedStore:
                     "OR f.object_id = entities.id)",
                     [scope.owner],
                 )
-            conn.execute("DELETE FROM audit WHERE owner = ?", [scope.owner])
+            # Deletion records hold no content and prove earlier erasures: they stay.
+            conn.execute(
+                "DELETE FROM audit WHERE owner = ? AND action NOT IN (?, ?, ?)",
+                [scope.owner, *KEPT_AUDIT_ACTIONS],
+            )
             counts = ScopeCounts(
                 episodes=before.episodes,
                 entities=before.entities if whole_owner else 0,

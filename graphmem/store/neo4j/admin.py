@@ -49,8 +49,12 @@ def delete_unreferenced_entities(owner: str) -> Statement:
 
 
 def delete_owner_audit(owner: str) -> Statement:
-    """Delete an owner's audit events (they may quote forgotten content)."""
-    return Statement("MATCH (a:AuditEvent)\nWHERE a.owner = $owner\nDELETE a", {"owner": owner})
+    """Delete an owner's audit events (they may quote forgotten content), except the
+    content-free deletion records that prove earlier erasures."""
+    return Statement(
+        "MATCH (a:AuditEvent)\nWHERE a.owner = $owner AND NOT a.action IN $kept\nDELETE a",
+        {"owner": owner, "kept": ["forget", "purge", "retention"]},
+    )
 
 
 # -- reset ----------------------------------------------------------------------------------------
