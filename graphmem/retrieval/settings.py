@@ -54,7 +54,7 @@ class RetrievalSettings:
         0.5,
         1.0,
         0.0,
-        0.0,
+        0.3,
         0.3,
     )
     """Weights of the episode signals: (vector, keyword, keyword and vector of the query
