@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
+
+from datetime import datetime
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
