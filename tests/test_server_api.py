@@ -350,15 +350,3 @@ def test_openapi_documents_every_operation_with_auth_and_problems(api: Api) -> N
 )
 def test_typed_errors_map_to_http_statuses(error: errors.GraphmemError, status: int) -> None:
     assert status_for(error) == status
-
-
-def test_view_serves_the_scopes_graph_page(api: Api) -> None:
-    api.post(
-        "/v1/facts", {"triples": [{"subject": "Maya", "predicate": "works_at", "object": "Helios"}]}
-    )
-    response = api.get("/v1/view", user_id="alice")
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/html")
-    assert "default-src 'none'" in response.headers["content-security-policy"]
-    assert "Helios" in response.text and "cytoscape" in response.text.lower()
-    assert_problem(api.get("/v1/view", user_id="bob"), 403, "ScopeViolationError")

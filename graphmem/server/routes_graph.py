@@ -7,10 +7,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from datetime import datetime
-
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request
 from pydantic_core import to_jsonable_python
 
 from graphmem.models.scope import Scope
@@ -18,7 +15,6 @@ from graphmem.server.auth import CallerDep
 from graphmem.server.problems import HTTPProblemError, problem_responses
 from graphmem.server.schemas import CypherRequest, CypherResponse, ScopeQuery, StatsResponse
 from graphmem.server.state import service_state
-from graphmem.view.render import VIEW_CSP, render_view
 
 router = APIRouter(prefix="/v1", tags=["graph"])
 
@@ -71,27 +67,3 @@ async def stats(
         facts=counts.facts,
         current_facts=counts.current_facts,
     )
-
-
-@router.get(
-    "/view",
-    response_class=HTMLResponse,
-    responses=problem_responses(401, 403, 404, 422, 429, 503),
-    summary="Graph view (HTML)",
-)
-async def view(
-    caller: CallerDep,
-    request: Request,
-    user_id: ScopeQuery = None,
-    agent_id: ScopeQuery = None,
-    run_id: ScopeQuery = None,
-    as_of: datetime | None = None,
-    around: str | None = None,
-    hops: int = Query(default=2, ge=0, le=6),
-) -> HTMLResponse:
-    """The scope's graph as one self-contained HTML page (the same as ``graphmem view``)."""
-    ids = caller.scope(user_id, agent_id, run_id)
-    scope = Scope.of(**ids.kwargs())
-    memory = service_state(request.app).memory.sync
-    html = await asyncio.to_thread(render_view, memory, scope, as_of, around, hops)
-    return HTMLResponse(html, headers={"Content-Security-Policy": VIEW_CSP})
