@@ -222,6 +222,28 @@ def test_stats_and_forget(api: Api) -> None:
     assert api.get("/v1/stats").json()["episodes"] == 0
 
 
+def test_view_serves_the_scope_graph_as_a_self_contained_page(api: Api) -> None:
+    api.post("/v1/memories", PARIS)
+    api.post("/v1/memories", BERLIN)
+
+    page = api.get("/v1/view")
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "<script src=" not in page.text  # nothing is fetched from elsewhere
+    assert "Berlin" in page.text and "Paris" in page.text
+
+    before_the_move = api.get("/v1/view", as_of="2025-03-01T00:00:00+00:00")
+    assert before_the_move.status_code == 200
+    assert "Paris" in before_the_move.text and "Berlin" not in before_the_move.text
+
+    around = api.get("/v1/view", around="Berlin", hops=1)
+    assert around.status_code == 200 and "Berlin" in around.text
+
+    assert_problem(api.get("/v1/view", around="Atlantis"), 404, "NotFoundError")
+    assert_problem(api.get("/v1/view", hops=99), 422, "InvalidInputError")
+
+
 def test_answer_without_an_llm_is_a_501_problem(api: Api) -> None:
     api.post("/v1/memories", PARIS)
     response = api.post("/v1/answer", {"question": "Where does alice live?"})
@@ -316,6 +338,7 @@ def test_openapi_documents_every_operation_with_auth_and_problems(api: Api) -> N
         ("POST", "/v1/forget"),
         ("POST", "/v1/cypher"),
         ("GET", "/v1/stats"),
+        ("GET", "/v1/view"),
         ("GET", "/healthz"),
     }
     assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"

@@ -99,7 +99,7 @@ def protected_operations(client: TestClient) -> list[tuple[str, str]]:
 
 def test_every_api_operation_needs_a_key(setup: Setup) -> None:
     operations = protected_operations(setup.client)
-    assert len(operations) == 13
+    assert len(operations) == 14
     for method, path in operations:
         response = setup.client.request(method, path, json={})
         assert problem_error(response, 401) == "AuthenticationError", (method, path)
@@ -171,6 +171,7 @@ def test_alice_key_addressing_bob_in_a_query_is_forbidden(setup: Setup) -> None:
     for method, path in [
         ("GET", "/v1/memories"),
         ("GET", "/v1/stats"),
+        ("GET", "/v1/view"),
         ("GET", f"/v1/memories/{setup.bob_fact_id}"),
         ("GET", f"/v1/memories/{setup.bob_fact_id}/history"),
         ("DELETE", f"/v1/memories/{setup.bob_fact_id}"),

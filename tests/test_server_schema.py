@@ -58,6 +58,7 @@ OPERATIONS = [
     ("POST", "/v1/forget"),
     ("POST", "/v1/cypher"),
     ("GET", "/v1/stats"),
+    ("GET", "/v1/view"),
     ("GET", "/healthz"),
 ]
 EXAMPLES = 6

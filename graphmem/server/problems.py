@@ -216,8 +216,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def relabel_problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
     """Document error bodies as ``application/problem+json``, which is what they are.
 
-    FastAPI files every documented model under ``application/json``; error responses
-    are moved to the problem media type after the schema is generated.
+    FastAPI files every documented model under the route's media type
+    (``application/json``, or ``text/html`` for the graph view); error responses are
+    moved to the problem media type after the schema is generated.
     """
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
@@ -227,8 +228,9 @@ def relabel_problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
                 if not str(status).isdigit() or int(status) < 400:
                     continue
                 content = response.get("content", {})
-                if "application/json" in content:
-                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                for media_type in ("application/json", "text/html"):
+                    if media_type in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop(media_type)
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         if not _referenced(schema, unused):

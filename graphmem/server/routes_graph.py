@@ -1,13 +1,16 @@
-"""Routes that look at the graph as a whole: read-only Cypher and record counts."""
+"""Routes that look at the graph as a whole: read-only Cypher, record counts and the
+HTML graph view."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 from pydantic_core import to_jsonable_python
 
 from graphmem.models.scope import Scope
@@ -15,6 +18,7 @@ from graphmem.server.auth import CallerDep
 from graphmem.server.problems import HTTPProblemError, problem_responses
 from graphmem.server.schemas import CypherRequest, CypherResponse, ScopeQuery, StatsResponse
 from graphmem.server.state import service_state
+from graphmem.view.render import VIEW_CSP, render_view
 
 router = APIRouter(prefix="/v1", tags=["graph"])
 
@@ -67,3 +71,34 @@ async def stats(
         facts=counts.facts,
         current_facts=counts.current_facts,
     )
+
+
+@router.get(
+    "/view",
+    response_class=HTMLResponse,
+    responses=problem_responses(400, 401, 403, 404, 422, 429, 503),
+    summary="Graph view (HTML)",
+)
+async def view(
+    caller: CallerDep,
+    request: Request,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    run_id: ScopeQuery = None,
+    as_of: Annotated[
+        datetime | None, Query(description="Show the graph as it was at this event time.")
+    ] = None,
+    around: Annotated[
+        str | None,
+        Query(min_length=1, max_length=500, description="Keep only this entity's neighbourhood."),
+    ] = None,
+    hops: Annotated[int, Query(ge=0, le=6, description="Neighbourhood radius in facts.")] = 2,
+) -> HTMLResponse:
+    """The scope's graph as one self-contained HTML page, the same as ``graphmem view``:
+    entities, current facts, superseded facts dashed with their dates; clicking a node
+    lists its facts with provenance."""
+    ids = caller.scope(user_id, agent_id, run_id)
+    scope = Scope.of(**ids.kwargs())
+    memory = service_state(request.app).memory.sync
+    html = await asyncio.to_thread(render_view, memory, scope, as_of, around, hops)
+    return HTMLResponse(html, headers={"Content-Security-Policy": VIEW_CSP})

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 LIBRARY = "cytoscape.min.js"
 SCRIPT = "graphmem-view.js"
 
-_CSP = (
+VIEW_CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data: blob:; connect-src 'none'"
 )
@@ -90,7 +90,7 @@ def page(graph: ViewGraph, *, title: str | None = None) -> str:
     empty = "" if graph.nodes else "<p class='hint'>No entities in this view.</p>"
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{VIEW_CSP}\">"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(heading)}</title><style>{_STYLE}</style>"
         f"<script>{_STATUS}</script></head><body>"
