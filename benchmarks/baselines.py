@@ -16,13 +16,18 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import bm25s
 import numpy as np
 import numpy.typing as npt
+
+from graphmem.embedding.base import Embedder, Vectors
+
+H = TypeVar("H", bound=Hashable)
+R = TypeVar("R")
 
 RRF_K = 60
 RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
@@ -61,9 +66,32 @@ class DenseRanker:
         return [int(i) for i in top[np.argsort(-scores[top], kind="stable")]]
 
 
-def rrf(rankings: Iterable[Sequence[int]], k: int = RRF_K) -> list[int]:
+class UncachedEmbedder:
+    """An embedder that computes every query vector afresh (no query cache), to time
+    searches that include embedding the query."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+
+    @property
+    def model(self) -> str:
+        return self._inner.model
+
+    @property
+    def dim(self) -> int:
+        return self._inner.dim
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        return self._inner.embed(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        vectors: Vectors = self._inner.embed([text])[0]
+        return vectors
+
+
+def rrf(rankings: Iterable[Sequence[H]], k: int = RRF_K) -> list[H]:
     """Reciprocal rank fusion of several rankings (ties keep first-seen order)."""
-    scores: dict[int, float] = {}
+    scores: dict[H, float] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking):
             scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
@@ -84,7 +112,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), q))
 
 
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+def timed(fn: Callable[[], R]) -> tuple[R, float]:
     """Run ``fn``; return its result and the elapsed wall time in milliseconds."""
     start = time.perf_counter()
     value = fn()

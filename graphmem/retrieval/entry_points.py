@@ -40,6 +40,8 @@ class EntryPoints:
     a person, rather than everything that names them."""
     episode_residual_vector: Hits = field(default_factory=list)
     """Nearest episodes to the embedding of that same name-less query."""
+    fact_residual_vector: Hits = field(default_factory=list)
+    """Nearest facts to it: the relation asked about, whoever it is about."""
     entities: dict[uuid.UUID, Entity] = field(default_factory=dict)
     """Records of every entity above (scope-checked)."""
 
@@ -78,8 +80,12 @@ def find_entry_points(
             "episode", scope, residual, settings.residual_k
         )
         if embed is not None:
+            residual_vector = embed(residual)
             entry.episode_residual_vector = store.vector_search(
-                "episode", scope, embed(residual), settings.residual_k
+                "episode", scope, residual_vector, settings.residual_k
+            )
+            entry.fact_residual_vector = store.vector_search(
+                "fact", scope, residual_vector, settings.fact_k
             )
     return entry
 

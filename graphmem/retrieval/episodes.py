@@ -2,8 +2,9 @@
 
 An episode's score is a weighted sum of five signals, each scaled to [0, 1] over the
 candidates of one query: its similarity to the query vector, its keyword score, its
-keyword score for the query without the names it mentions, the scores of the facts
-it is the provenance of, and the scores of the entities it mentions. Scores rather
+keyword score and similarity for the query without the names it mentions, the scores
+of the facts it is the provenance of, and the PageRank of the entities it is linked to
+(that it mentions, or that the facts citing it connect). Scores rather
 than ranks are summed because a clear winner in one list should stay a clear winner.
 
 Candidates spoken by a person the query names, or mentioning an entity it names, are
@@ -18,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from graphmem.models.records import Fact
-from graphmem.retrieval.fusion import ranked, ranked_ids
+from graphmem.retrieval.fusion import by_max, min_max, ranked, ranked_ids
 from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.retrieval.text import name_tokens
 
@@ -38,7 +39,9 @@ class EpisodeEvidence:
     facts: Sequence[tuple[Fact, float]]
     """The best facts, best first, with their final scores."""
     entity_scores: Mapping[uuid.UUID, float]
-    """Final scores of the best entities."""
+    """PageRank of the entities the expansion reached."""
+    fact_links: Mapping[uuid.UUID, frozenset[uuid.UUID]]
+    """Episode -> entities of the walked facts citing it (its passage's entities)."""
     named: frozenset[uuid.UUID]
     """Entities the query names."""
     named_tokens: frozenset[tuple[str, ...]] = frozenset()
@@ -57,14 +60,34 @@ def provenance_scores(facts: Sequence[tuple[Fact, float]]) -> dict[uuid.UUID, fl
     return scores
 
 
-def candidate_ids(evidence: EpisodeEvidence) -> list[uuid.UUID]:
-    """Every episode some list proposes, in first-seen order."""
+def candidate_ids(evidence: EpisodeEvidence, linked_limit: int) -> list[uuid.UUID]:
+    """Every episode some list proposes (the ``linked_limit`` best by linked entities),
+    in first-seen order."""
     found = dict.fromkeys(ranked_ids(evidence.vector))
     found.update(dict.fromkeys(ranked_ids(evidence.keyword)))
     found.update(dict.fromkeys(ranked_ids(evidence.residual)))
     found.update(dict.fromkeys(ranked_ids(evidence.residual_vector)))
     found.update(dict.fromkeys(ranked(provenance_scores(evidence.facts))))
+    linked = entity_link_scores(evidence, {})
+    found.update(dict.fromkeys(ranked(linked)[:linked_limit]))
     return list(found)
+
+
+def entity_link_scores(
+    evidence: EpisodeEvidence, mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]]
+) -> dict[uuid.UUID, float]:
+    """PageRank mass of the entities each episode is linked to (by MENTIONS edges or by
+    the facts citing it), leaving out the entities the query names: those single out
+    the episodes about them through the speaker and mention boosts instead."""
+    scores: dict[uuid.UUID, float] = {}
+    for episode_id in {*evidence.fact_links, *mentions}:
+        linked = evidence.fact_links.get(episode_id, frozenset()).union(
+            mentions.get(episode_id, ())
+        )
+        total = sum(evidence.entity_scores.get(e, 0.0) for e in linked if e not in evidence.named)
+        if total > 0:
+            scores[episode_id] = total
+    return scores
 
 
 def rank_episodes(
@@ -78,26 +101,28 @@ def rank_episodes(
     ``mentions`` maps candidates to the entities they mention; ``speakers`` maps every
     candidate that may be returned to its speaker's name (others are dropped).
     """
-    mention_scores: dict[uuid.UUID, float] = {}
-    for episode_id, entity_ids in mentions.items():
-        total = sum(
-            evidence.entity_scores.get(e, 0.0) for e in set(entity_ids) if e not in evidence.named
-        )
-        if total > 0:
-            mention_scores[episode_id] = total
-    w_vector, w_keyword, w_residual, w_residual_vector, w_provenance, w_mentions = (
+    linked = entity_link_scores(evidence, mentions)
+    w_vector, w_keyword, w_residual, w_residual_vector, w_provenance, w_entities = (
         settings.episode_weights
     )
     residual, residual_vector = evidence.residual, evidence.residual_vector
-    if not residual and not residual_vector:  # no names taken out: the whole query is
-        residual, residual_vector = evidence.keyword, evidence.vector  # what is asked
+    spoken = {
+        episode_id
+        for episode_id, speaker in speakers.items()
+        if speaker is not None and name_tokens(speaker) in evidence.named_tokens
+    }
+    if not spoken:
+        # The query names no one who speaks here: the names are part of what is asked
+        # (a passage about them), so the whole query stands for its name-less rest.
+        residual, residual_vector = evidence.keyword, evidence.vector
     signals = (
-        ("vector", w_vector, _min_max(dict(evidence.vector))),
-        ("keyword", w_keyword, _by_max(dict(evidence.keyword))),
-        ("keyword", w_residual, _by_max(dict(residual))),
-        ("vector", w_residual_vector, _min_max(dict(residual_vector))),
-        ("graph", w_provenance, _by_max(provenance_scores(evidence.facts))),
-        ("graph", w_mentions, _by_max(mention_scores)),
+        ("vector", w_vector, min_max(dict(evidence.vector))),
+        ("keyword", w_keyword, by_max(dict(evidence.keyword))),
+        ("keyword", w_residual, by_max(dict(residual))),
+        ("vector", w_residual_vector, min_max(dict(residual_vector))),
+        ("graph", w_provenance, by_max(provenance_scores(evidence.facts))),
+        # PageRank mass is a probability already: comparable across queries as it is.
+        ("graph", w_entities, linked),
     )
     scores: dict[uuid.UUID, float] = {}
     sources: dict[uuid.UUID, list[str]] = {}
@@ -112,29 +137,10 @@ def rank_episodes(
             if label not in found_by:
                 found_by.append(label)
     for episode_id in scores:
-        speaker = speakers.get(episode_id)
-        if speaker is not None and name_tokens(speaker) in evidence.named_tokens:
+        if episode_id in spoken:
             scores[episode_id] *= 1.0 + settings.speaker_boost
             sources[episode_id].append("mention")
         elif evidence.named.intersection(mentions.get(episode_id, ())):
             scores[episode_id] *= 1.0 + settings.mention_boost
             sources[episode_id].append("mention")
     return scores, sources
-
-
-def _by_max(values: Mapping[uuid.UUID, float]) -> dict[uuid.UUID, float]:
-    """Scale non-negative scores so that the best is 1."""
-    high = max(values.values(), default=0.0)
-    if high <= 0:
-        return {}
-    return {key: max(value, 0.0) / high for key, value in values.items()}
-
-
-def _min_max(values: Mapping[uuid.UUID, float]) -> dict[uuid.UUID, float]:
-    """Scale similarities to [0, 1] over the hits: cosines of unrelated texts are not 0."""
-    if not values:
-        return {}
-    high, low = max(values.values()), min(values.values())
-    if high <= low:
-        return dict.fromkeys(values, 1.0)
-    return {key: (value - low) / (high - low) for key, value in values.items()}

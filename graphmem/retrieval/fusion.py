@@ -7,7 +7,7 @@ scores (cosine similarities, BM25 scores, PageRank mass); only ranks are compara
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -98,3 +98,21 @@ def _unit_scale(values: list[float]) -> list[float]:
         return [v / high if high > 0 else 1.0 for v in values]
     spread = high - low
     return [(v - low) / spread if spread > 0 else 1.0 for v in values]
+
+
+def by_max(values: Mapping[K, float]) -> dict[K, float]:
+    """Scale non-negative scores so that the best is 1."""
+    high = max(values.values(), default=0.0)
+    if high <= 0:
+        return {}
+    return {key: max(value, 0.0) / high for key, value in values.items()}
+
+
+def min_max(values: Mapping[K, float]) -> dict[K, float]:
+    """Scale similarities to [0, 1] over the hits: cosines of unrelated texts are not 0."""
+    if not values:
+        return {}
+    high, low = max(values.values()), min(values.values())
+    if high <= low:
+        return dict.fromkeys(values, 1.0)
+    return {key: (value - low) / (high - low) for key, value in values.items()}

@@ -1,16 +1,18 @@
 """The search pipeline: entry points -> expansion -> fusion -> rerank/MMR -> result.
 
 All scoring happens here, above the store protocol, so every backend ranks alike.
-A search makes a fixed number of store round trips (six index queries, two or three
-record loads, at most two neighbourhood fetches, one mentions lookup) whatever the
-size of the graph; every fan-out is bounded by :class:`RetrievalSettings`.
+A search makes a fixed number of store round trips whatever the size of the graph:
+six index queries (vector and keyword, over entities, episodes and facts), three
+more when the query names entities (the name-less rest of the query, by keyword over
+episodes and by vector over episodes and facts), three or four record loads, at most
+two neighbourhood fetches and one mentions lookup (plus one for ``include_history``).
+Every fan-out is bounded by :class:`RetrievalSettings`; nothing runs per candidate.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +26,14 @@ from graphmem.models.scope import Scope
 from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
 from graphmem.retrieval.episodes import EpisodeEvidence, candidate_ids, rank_episodes
 from graphmem.retrieval.expansion import Expansion, expand, trace_paths
+from graphmem.retrieval.facts import (
+    FactRanking,
+    anchors,
+    fact_links,
+    rank_facts,
+    relevance_of,
+    seeds_of,
+)
 from graphmem.retrieval.fusion import mmr, ranked, ranked_ids, weighted_rrf
 from graphmem.retrieval.history import superseded_versions
 from graphmem.retrieval.rerank import Reranker, apply_reranker
@@ -34,18 +44,6 @@ from graphmem.store.base import GraphStore
 from graphmem.temporal.view import TemporalView
 
 QueryVector = Sequence[float] | npt.NDArray[np.floating]
-
-_MENTION_SEED = 1.0
-_ENTITY_SEED = 0.3
-_FACT_SEED = 0.5
-_SEEDING_FACTS = 10
-
-
-@dataclass(slots=True)
-class _FactRanking:
-    facts: dict[uuid.UUID, Fact]
-    scores: dict[uuid.UUID, float]
-    sources: dict[uuid.UUID, list[str]]
 
 
 class Retriever:
@@ -97,12 +95,12 @@ class Retriever:
         entry = find_entry_points(self._store, scope, query, vector, settings, embed)
 
         direct = self._direct_facts(entry, scope, view, filters)
-        relevance = _relevance(entry, direct, settings)
-        seeds = _seeds(entry, direct, relevance, settings)
+        relevance = relevance_of(entry, direct, settings)
+        seeds = seeds_of(entry, direct, relevance, settings)
         graph = fetch_subgraph(self._store, scope, seeds, view, filters, relevance, settings)
         expansion = expand(graph, seeds, relevance, settings)
 
-        facts = _rank_facts(entry, direct, graph, expansion, settings)
+        facts = rank_facts(entry, direct, relevance, graph, expansion, settings)
         depth = self._depth(limit)
         top_facts = self._finish(
             query,
@@ -113,7 +111,7 @@ class Retriever:
         )
         returned = top_facts[:limit]
         paths = trace_paths(
-            graph, _anchors(entry, seeds), relevance, [i for i, _ in returned], settings.max_paths
+            graph, anchors(entry, seeds), relevance, [i for i, _ in returned], settings.max_paths
         )
         scored_facts = [
             ScoredFact(
@@ -125,7 +123,7 @@ class Retriever:
             for i, score in returned
         ]
         entities = self._rank_entities(entry, expansion, scope, limit)
-        episodes = self._rank_episodes(query, entry, facts, entities, scope, filters, limit)
+        episodes = self._rank_episodes(query, entry, facts, graph, expansion, scope, filters, limit)
         if include_history and scored_facts:
             scored_facts += superseded_versions(self._store, scope, scored_facts, view, filters)
         return SearchResult(
@@ -156,7 +154,8 @@ class Retriever:
         self, entry: EntryPoints, scope: Scope, view: TemporalView, filters: Filter | None
     ) -> dict[uuid.UUID, Fact]:
         """Facts the fact indexes matched, restricted to what this read may see."""
-        wanted = list(dict.fromkeys(ranked_ids([*entry.fact_vector, *entry.fact_keyword])))
+        hits = [*entry.fact_vector, *entry.fact_keyword, *entry.fact_residual_vector]
+        wanted = list(dict.fromkeys(ranked_ids(hits)))
         return {f.id: f for f in self._store.get_facts(wanted) if visible(f, scope, view, filters)}
 
     def _depth(self, limit: int) -> int:
@@ -227,8 +226,9 @@ class Retriever:
         self,
         query: str,
         entry: EntryPoints,
-        facts: _FactRanking,
-        entities: list[ScoredEntity],
+        facts: FactRanking,
+        graph: Subgraph,
+        expansion: Expansion,
         scope: Scope,
         filters: Filter | None,
         limit: int,
@@ -242,7 +242,8 @@ class Retriever:
             residual=entry.episode_residual,
             residual_vector=entry.episode_residual_vector,
             facts=[(facts.facts[i], facts.scores[i]) for i in best_facts],
-            entity_scores={e.entity.id: e.score for e in entities},
+            entity_scores=expansion.entity_scores,
+            fact_links=fact_links(graph),
             named=named,
             named_tokens=frozenset(
                 tokens
@@ -251,7 +252,7 @@ class Retriever:
                 if (tokens := name_tokens(name))
             ),
         )
-        candidates = candidate_ids(evidence)
+        candidates = candidate_ids(evidence, settings.linked_episodes)
         if not candidates:
             return []
         records = {
@@ -269,83 +270,3 @@ class Retriever:
             ScoredEpisode(episode=records[i], score=score, sources=sources.get(i, []))
             for i, score in finished[:limit]
         ]
-
-
-def _relevance(
-    entry: EntryPoints, direct: dict[uuid.UUID, Fact], settings: RetrievalSettings
-) -> dict[uuid.UUID, float]:
-    """How directly each matched fact answers the query, in (0, 1]."""
-    w_vector, w_keyword, _ = settings.fact_weights
-    fused = weighted_rrf(
-        [
-            ([i for i in ranked_ids(entry.fact_vector) if i in direct], w_vector),
-            ([i for i in ranked_ids(entry.fact_keyword) if i in direct], w_keyword),
-        ],
-        k=settings.rrf_k,
-    )
-    return fused
-
-
-def _seeds(
-    entry: EntryPoints,
-    direct: dict[uuid.UUID, Fact],
-    relevance: dict[uuid.UUID, float],
-    settings: RetrievalSettings,
-) -> dict[uuid.UUID, float]:
-    """Personalization weights: named entities, matched entities, ends of matched facts."""
-    seeds: dict[uuid.UUID, float] = {}
-
-    def add(entity_id: uuid.UUID, weight: float) -> None:
-        seeds[entity_id] = max(seeds.get(entity_id, 0.0), weight)
-
-    for entity_id in entry.mentioned:
-        add(entity_id, _MENTION_SEED)
-    w_vector, w_keyword, _, _ = settings.entity_weights
-    matched = weighted_rrf(
-        [
-            (ranked_ids(entry.entity_vector), w_vector),
-            (ranked_ids(entry.entity_keyword), w_keyword),
-        ],
-        k=settings.rrf_k,
-    )
-    for entity_id, score in matched.items():
-        add(entity_id, _ENTITY_SEED * score)
-    for fact_id in ranked(relevance)[:_SEEDING_FACTS]:
-        fact = direct[fact_id]
-        add(fact.subject_id, _FACT_SEED * relevance[fact_id])
-        add(fact.object_id, _FACT_SEED * relevance[fact_id])
-    strongest = ranked(seeds)[: settings.seed_limit]
-    return {entity_id: seeds[entity_id] for entity_id in strongest}
-
-
-def _anchors(entry: EntryPoints, seeds: dict[uuid.UUID, float]) -> dict[uuid.UUID, float]:
-    """Seeds that are entry entities (named or matched by the query), where paths start.
-
-    Ends of directly matched facts also seed the walk, but a path from them would
-    only restate the fact that put them there.
-    """
-    entry_entities = set(entry.mentioned) | set(ranked_ids(entry.entity_vector))
-    entry_entities |= set(ranked_ids(entry.entity_keyword))
-    return {entity_id: w for entity_id, w in seeds.items() if entity_id in entry_entities}
-
-
-def _rank_facts(
-    entry: EntryPoints,
-    direct: dict[uuid.UUID, Fact],
-    graph: Subgraph,
-    expansion: Expansion,
-    settings: RetrievalSettings,
-) -> _FactRanking:
-    facts = {**graph.facts, **direct}
-    vector = [i for i in ranked_ids(entry.fact_vector) if i in direct]
-    keyword = [i for i in ranked_ids(entry.fact_keyword) if i in direct]
-    walked = ranked(expansion.fact_scores)
-    w_vector, w_keyword, w_graph = settings.fact_weights
-    scores = weighted_rrf(
-        [(vector, w_vector), (keyword, w_keyword), (walked, w_graph)], k=settings.rrf_k
-    )
-    sources: dict[uuid.UUID, list[str]] = {}
-    for name, ids in (("vector", vector), ("keyword", keyword), ("graph", walked)):
-        for fact_id in ids:
-            sources.setdefault(fact_id, []).append(name)
-    return _FactRanking(facts=facts, scores=scores, sources=sources)

@@ -31,9 +31,14 @@ class RetrievalSettings:
     # -- graph expansion -----------------------------------------------------------------
     seed_limit: int = 12
     """Entry entities the expansion starts from (the strongest ones)."""
+    seed_weights: tuple[float, float, float] = (1.0, 0.3, 0.5)
+    """Starting weight of an entity the query names, of one the entity indexes match
+    (times its match score), and of an end of a matched fact (times its relevance)."""
+    seeding_facts: int = 10
+    """Best directly matched facts whose ends seed the expansion."""
     hops: int = 2
     """Expansion depth in facts from the seeds (1 or 2)."""
-    frontier_limit: int = 16
+    frontier_limit: int = 8
     """Entities reached at hop 1 whose own facts are fetched for hop 2."""
     max_subgraph_facts: int = 3000
     """Facts kept in the expansion subgraph; beyond it, the weakest are dropped."""
@@ -45,22 +50,27 @@ class RetrievalSettings:
 
     # -- fusion --------------------------------------------------------------------------
     rrf_k: int = 60
-    fact_weights: tuple[float, float, float] = (1.0, 0.6, 1.0)
-    """RRF weights of the fact lists: (vector, keyword, graph)."""
+    fact_weights: tuple[float, float, float, float] = (1.0, 0.6, 2.0, 2.0)
+    """Weights of a fact's similarity to the query, keyword score, similarity to the
+    query without the names it mentions (together: its relevance, in [0, 1]), and of
+    the PageRank flow over it."""
     entity_weights: tuple[float, float, float, float] = (0.6, 0.6, 1.5, 1.0)
     """RRF weights of the entity lists: (vector, keyword, mention, graph)."""
     episode_weights: tuple[float, float, float, float, float, float] = (
-        2.0,
+        1.0,
         0.5,
         1.0,
-        0.0,
-        0.3,
-        0.3,
+        2.0,
+        1.0,
+        2.0,
     )
-    """Weights of the episode signals: (vector, keyword, keyword and vector of the query
-    without the names it mentions, fact provenance, entity mentions)."""
-    provenance_facts: int = 30
+    """Weights of the episode signals: vector, keyword, keyword and vector of the query
+    without the names it mentions (used when the query names a speaker), fact
+    provenance, PageRank mass of linked entities."""
+    provenance_facts: int = 60
     """Best facts whose provenance episodes are scored."""
+    linked_episodes: int = 30
+    """Episodes proposed by the PageRank of the entities they are linked to."""
     speaker_boost: float = 6.0
     """Relative boost of a candidate episode spoken by a person the query names."""
     mention_boost: float = 0.0
@@ -77,7 +87,7 @@ class RetrievalSettings:
             value = getattr(self, spec.name)
             if isinstance(value, bool) != (spec.type in ("bool", bool)):
                 raise InvalidInputError(f"RetrievalSettings.{spec.name} has the wrong type")
-            if isinstance(value, int) and value < 0:
+            if isinstance(value, int | float) and value < 0:
                 raise InvalidInputError(f"RetrievalSettings.{spec.name} must not be negative")
             if isinstance(value, tuple) and any(w < 0 for w in value):
                 raise InvalidInputError(f"RetrievalSettings.{spec.name} must not be negative")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -31,6 +32,7 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(stripped.casefold())
 
 
+@functools.lru_cache(maxsize=65536)
 def name_tokens(name: str) -> tuple[str, ...]:
     """Tokens of an entity name for mention matching; empty if it cannot be matched.
 

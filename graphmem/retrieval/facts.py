@@ -1,0 +1,142 @@
+"""Fact ranking: how directly a fact matches the query, and how the walk reaches it.
+
+A fact's relevance blends, each scaled over the query's hits, its similarity to the
+query, its keyword score and its similarity to the query without the names it
+mentions (the relation asked about, whoever it concerns). Relevance also picks the
+seeds of the walk and weighs its edges; a fact's final score adds the PageRank flow
+over it, so that a fact two hops from the question's entity can outrank one that
+merely repeats the entity's name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from graphmem.models.records import Fact
+from graphmem.retrieval.entry_points import EntryPoints
+from graphmem.retrieval.expansion import Expansion
+from graphmem.retrieval.fusion import by_max, min_max, ranked, ranked_ids, weighted_rrf
+from graphmem.retrieval.settings import RetrievalSettings
+from graphmem.retrieval.subgraph import Subgraph
+
+FLOW_FLOOR = 0.25
+"""Share of the flow a fact unrelated to the query text still gets credit for."""
+
+
+@dataclass(slots=True)
+class FactRanking:
+    """Every candidate fact (matched or walked) with its score and its retrievers."""
+
+    facts: dict[uuid.UUID, Fact]
+    scores: dict[uuid.UUID, float]
+    sources: dict[uuid.UUID, list[str]]
+
+
+def fact_links(graph: Subgraph) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+    """Episode -> the entities of the walked facts that cite it."""
+    links: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for fact in graph.facts.values():
+        for episode_id in fact.episode_ids:
+            links.setdefault(episode_id, set()).update((fact.subject_id, fact.object_id))
+    return {episode_id: frozenset(ids) for episode_id, ids in links.items()}
+
+
+def relevance_of(
+    entry: EntryPoints, direct: dict[uuid.UUID, Fact], settings: RetrievalSettings
+) -> dict[uuid.UUID, float]:
+    """How directly each matched fact answers the query, in [0, 1]: its similarity to the
+    query and to the query without the names it mentions, and its keyword score, each
+    scaled over the hits, weighted."""
+    w_vector, w_keyword, w_residual, _ = settings.fact_weights
+    total = (w_vector + w_keyword + w_residual) or 1.0
+    similar = min_max({i: s for i, s in entry.fact_vector if i in direct})
+    matched = by_max({i: s for i, s in entry.fact_keyword if i in direct})
+    residual = min_max({i: s for i, s in entry.fact_residual_vector if i in direct})
+    if not entry.fact_residual_vector:  # no names to take out: the query is its own rest
+        residual = similar
+    return {
+        i: (
+            w_vector * similar.get(i, 0.0)
+            + w_keyword * matched.get(i, 0.0)
+            + w_residual * residual.get(i, 0.0)
+        )
+        / total
+        for i in {*similar, *matched, *residual}
+    }
+
+
+def seeds_of(
+    entry: EntryPoints,
+    direct: dict[uuid.UUID, Fact],
+    relevance: dict[uuid.UUID, float],
+    settings: RetrievalSettings,
+) -> dict[uuid.UUID, float]:
+    """Personalization weights: named entities, matched entities, ends of matched facts."""
+    seeds: dict[uuid.UUID, float] = {}
+
+    def add(entity_id: uuid.UUID, weight: float) -> None:
+        seeds[entity_id] = max(seeds.get(entity_id, 0.0), weight)
+
+    w_named, w_matched, w_fact_end = settings.seed_weights
+    for entity_id in entry.mentioned:
+        add(entity_id, w_named)
+    w_vector, w_keyword, _, _ = settings.entity_weights
+    matched = weighted_rrf(
+        [
+            (ranked_ids(entry.entity_vector), w_vector),
+            (ranked_ids(entry.entity_keyword), w_keyword),
+        ],
+        k=settings.rrf_k,
+    )
+    for entity_id, score in matched.items():
+        add(entity_id, w_matched * score)
+    for fact_id in ranked(relevance)[: settings.seeding_facts]:
+        fact = direct[fact_id]
+        add(fact.subject_id, w_fact_end * relevance[fact_id])
+        add(fact.object_id, w_fact_end * relevance[fact_id])
+    strongest = ranked(seeds)[: settings.seed_limit]
+    return {entity_id: seeds[entity_id] for entity_id in strongest}
+
+
+def anchors(entry: EntryPoints, seeds: dict[uuid.UUID, float]) -> dict[uuid.UUID, float]:
+    """Seeds that are entry entities (named or matched by the query), where paths start.
+
+    Ends of directly matched facts also seed the walk, but a path from them would
+    only restate the fact that put them there.
+    """
+    entry_entities = set(entry.mentioned) | set(ranked_ids(entry.entity_vector))
+    entry_entities |= set(ranked_ids(entry.entity_keyword))
+    return {entity_id: w for entity_id, w in seeds.items() if entity_id in entry_entities}
+
+
+def rank_facts(
+    entry: EntryPoints,
+    direct: dict[uuid.UUID, Fact],
+    relevance: dict[uuid.UUID, float],
+    graph: Subgraph,
+    expansion: Expansion,
+    settings: RetrievalSettings,
+) -> FactRanking:
+    """A fact's score: how directly it matches the query, plus the PageRank flow over
+    it weighted by that relevance (being near the question's entities counts most for
+    facts about what is asked: a leaf fact next to a seed draws flow either way)."""
+    facts = {**graph.facts, **direct}
+    *_, w_graph = settings.fact_weights
+    flow = by_max(expansion.fact_scores)
+    scores = {
+        i: relevance.get(i, 0.0) + w_graph * flow.get(i, 0.0) * (FLOW_FLOOR + relevance.get(i, 0.0))
+        for i in facts
+    }
+    scores = {i: score for i, score in scores.items() if score > 0}
+    vector = {i for i, _ in [*entry.fact_vector, *entry.fact_residual_vector] if i in direct}
+    keyword = {i for i, _ in entry.fact_keyword if i in direct}
+    sources = {
+        i: [
+            name
+            for name, ids in (("vector", vector), ("keyword", keyword), ("graph", flow))
+            if i in ids
+        ]
+        for i in scores
+    }
+    return FactRanking(facts=facts, scores=scores, sources=sources)
