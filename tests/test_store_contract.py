@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, ExpiryReason, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import EmbedderInfo, GraphStore
@@ -136,11 +137,12 @@ def test_scoped_reads_never_cross_owners(store: GraphStore) -> None:
         seen |= {e.id for e in store.list_episodes(scope, limit=100)}
         seen |= {e.id for e in store.list_entities(scope, limit=100)}
         seen |= {f.id for f in store.list_facts(scope, limit=100)}
+        their_entities = [r.id for r in theirs.values() if isinstance(r, Entity)]
+        seen |= {f.id for f in store.facts_of_entities(scope, their_entities)}
+        seen |= {e.id for e in store.fact_edges_of_entities(scope, their_entities)}
         seen |= {
-            f.id
-            for f in store.facts_of_entities(
-                scope, [r.id for r in theirs.values() if isinstance(r, Entity)]
-            )
+            e.id
+            for e in store.fact_edges_of_entities(scope, their_entities, include_expired=True)
         }
         for kind in ("entity", "episode", "fact"):
             for seed in range(200):
@@ -192,6 +194,30 @@ def test_adjacency_is_undirected_and_history_keeps_expired(store: GraphStore) ->
     [again] = store.facts_of_entities(ALICE, [denver.id], include_expired=True)  # type: ignore[attr-defined]
     assert again.expired_reason == ExpiryReason.SUPERSEDED
     assert lives.id in {f.id for f in store.entity_history(ALICE, denver.id)}  # type: ignore[attr-defined]
+
+
+def test_fact_edges_are_the_facts_of_entities_without_text(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    populate(store, BOB, offset=100)
+    maya, denver, lives = made["maya"], made["denver"], made["lives"]
+    entity_ids = [maya.id, denver.id]  # type: ignore[attr-defined]
+    facts = {f.id: f for f in store.facts_of_entities(ALICE, entity_ids)}
+    edges = {e.id: e for e in store.fact_edges_of_entities(ALICE, entity_ids)}
+    assert set(edges) == set(facts) and lives.id in edges  # type: ignore[attr-defined]
+    for fact_id, edge in edges.items():
+        assert edge == FactEdge.of(facts[fact_id])
+    closed = lives.model_copy(
+        update={  # type: ignore[attr-defined]
+            "invalid_at": datetime(2026, 4, 1, tzinfo=UTC),
+            "expired_at": datetime.now(UTC),
+            "expired_reason": ExpiryReason.SUPERSEDED,
+        }
+    )
+    with store.transaction() as tx:
+        tx.put_facts([closed])
+    assert lives.id not in {e.id for e in store.fact_edges_of_entities(ALICE, entity_ids)}  # type: ignore[attr-defined]
+    history = store.fact_edges_of_entities(ALICE, entity_ids, include_expired=True)
+    assert {e.id: e for e in history}[closed.id] == FactEdge.of(closed)
 
 
 def test_transactions_are_atomic(store: GraphStore) -> None:

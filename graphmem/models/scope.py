@@ -17,6 +17,15 @@ from graphmem.errors import InvalidInputError, ScopeRequiredError
 _ID_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,256}$")
 
 
+def owner_of(user_id: str | None, agent_id: str | None, run_id: str | None) -> str:
+    """The partition key of these ids: ``user:<id>``, else ``agent:<id>``, else ``run:<id>``."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    if agent_id is not None:
+        return f"agent:{agent_id}"
+    return f"run:{run_id}"
+
+
 class Scope(BaseModel):
     """The user / agent / run a memory belongs to (at least one is required)."""
 
@@ -69,11 +78,7 @@ class Scope(BaseModel):
     @property
     def owner(self) -> str:
         """The partition key: ``user:<id>``, else ``agent:<id>``, else ``run:<id>``."""
-        if self.user_id is not None:
-            return f"user:{self.user_id}"
-        if self.agent_id is not None:
-            return f"agent:{self.agent_id}"
-        return f"run:{self.run_id}"
+        return owner_of(self.user_id, self.agent_id, self.run_id)
 
     def contains(self, user_id: str | None, agent_id: str | None, run_id: str | None) -> bool:
         """True if a record stamped with these ids is visible to a read in this scope.
@@ -81,10 +86,7 @@ class Scope(BaseModel):
         The record's owner must equal this scope's owner; ``agent_id`` and ``run_id``
         given on the read must match the record's exactly.
         """
-        record_owner = Scope.model_construct(
-            user_id=user_id, agent_id=agent_id, run_id=run_id
-        ).owner
-        if record_owner != self.owner:
+        if owner_of(user_id, agent_id, run_id) != self.owner:
             return False
         if self.agent_id is not None and agent_id != self.agent_id:
             return False

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from graphmem.models.records import Fact
+from graphmem.models.edges import FactEdge
 from graphmem.retrieval.fusion import by_max, min_max, ranked, ranked_ids
 from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.retrieval.text import name_tokens
@@ -36,7 +36,7 @@ class EpisodeEvidence:
     """Keyword hits of the query without its mentioned names (empty if it names none)."""
     residual_vector: Hits
     """Vector hits of the query without its mentioned names (empty if it names none)."""
-    facts: Sequence[tuple[Fact, float]]
+    facts: Sequence[tuple[FactEdge, float]]
     """The best facts, best first, with their final scores."""
     entity_scores: Mapping[uuid.UUID, float]
     """PageRank of the entities the expansion reached."""
@@ -48,7 +48,7 @@ class EpisodeEvidence:
     """Name and alias tokens of the entities the query names (to recognize speakers)."""
 
 
-def provenance_scores(facts: Sequence[tuple[Fact, float]]) -> dict[uuid.UUID, float]:
+def provenance_scores(facts: Sequence[tuple[FactEdge, float]]) -> dict[uuid.UUID, float]:
     """Each cited episode's share of the scores of the facts it supports."""
     scores: dict[uuid.UUID, float] = {}
     for fact, score in facts:

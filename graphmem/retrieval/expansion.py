@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphmem.models.records import Fact
+from graphmem.models.edges import FactEdge
 from graphmem.models.results import PathHop
 from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.retrieval.subgraph import Subgraph
@@ -182,11 +182,11 @@ def _best_routes(
     return {entity: best[entity] for entity in settled}
 
 
-def _other_end(fact: Fact, entity: uuid.UUID) -> uuid.UUID:
+def _other_end(fact: FactEdge, entity: uuid.UUID) -> uuid.UUID:
     return fact.object_id if fact.subject_id == entity else fact.subject_id
 
 
-def _hop(fact: Fact, start: uuid.UUID) -> PathHop:
+def _hop(fact: FactEdge, start: uuid.UUID) -> PathHop:
     """The step over ``fact`` leaving from ``start`` (either end: the walk is undirected)."""
     forward = fact.subject_id == start
     return PathHop(

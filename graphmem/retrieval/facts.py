@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from graphmem.models.records import Fact
+from graphmem.models.edges import FactEdge
 from graphmem.retrieval.entry_points import EntryPoints
 from graphmem.retrieval.expansion import Expansion
 from graphmem.retrieval.fusion import by_max, min_max, ranked, ranked_ids, weighted_rrf
@@ -28,7 +28,7 @@ FLOW_FLOOR = 0.25
 class FactRanking:
     """Every candidate fact (matched or walked) with its score and its retrievers."""
 
-    facts: dict[uuid.UUID, Fact]
+    facts: dict[uuid.UUID, FactEdge]
     scores: dict[uuid.UUID, float]
     sources: dict[uuid.UUID, list[str]]
 
@@ -43,7 +43,7 @@ def fact_links(graph: Subgraph) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
 
 
 def relevance_of(
-    entry: EntryPoints, direct: dict[uuid.UUID, Fact], settings: RetrievalSettings
+    entry: EntryPoints, direct: dict[uuid.UUID, FactEdge], settings: RetrievalSettings
 ) -> dict[uuid.UUID, float]:
     """How directly each matched fact answers the query, in [0, 1]: its similarity to the
     query and to the query without the names it mentions, and its keyword score, each
@@ -68,7 +68,7 @@ def relevance_of(
 
 def seeds_of(
     entry: EntryPoints,
-    direct: dict[uuid.UUID, Fact],
+    direct: dict[uuid.UUID, FactEdge],
     relevance: dict[uuid.UUID, float],
     settings: RetrievalSettings,
 ) -> dict[uuid.UUID, float]:
@@ -112,7 +112,7 @@ def anchors(entry: EntryPoints, seeds: dict[uuid.UUID, float]) -> dict[uuid.UUID
 
 def rank_facts(
     entry: EntryPoints,
-    direct: dict[uuid.UUID, Fact],
+    direct: dict[uuid.UUID, FactEdge],
     relevance: dict[uuid.UUID, float],
     graph: Subgraph,
     expansion: Expansion,
@@ -121,7 +121,7 @@ def rank_facts(
     """A fact's score: how directly it matches the query, plus the PageRank flow over
     it weighted by that relevance (being near the question's entities counts most for
     facts about what is asked: a leaf fact next to a seed draws flow either way)."""
-    facts = {**graph.facts, **direct}
+    facts = {**direct, **graph.facts}
     *_, w_graph = settings.fact_weights
     flow = by_max(expansion.fact_scores)
     scores = {

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from graphmem.embedding.base import Embedder
 from graphmem.errors import InvalidInputError
 from graphmem.filters import Filter
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import Fact
 from graphmem.models.results import ScoredEntity, ScoredEpisode, ScoredFact, SearchResult
 from graphmem.models.scope import Scope
@@ -38,7 +39,7 @@ from graphmem.retrieval.fusion import mmr, ranked, ranked_ids, weighted_rrf
 from graphmem.retrieval.history import superseded_versions
 from graphmem.retrieval.rerank import Reranker, apply_reranker
 from graphmem.retrieval.settings import RetrievalSettings
-from graphmem.retrieval.subgraph import Subgraph, fetch_subgraph, visible
+from graphmem.retrieval.subgraph import Subgraph, fetch_subgraph, in_view, visible
 from graphmem.retrieval.text import name_tokens
 from graphmem.store.base import GraphStore
 from graphmem.temporal.view import TemporalView
@@ -102,20 +103,17 @@ class Retriever:
 
         facts = rank_facts(entry, direct, relevance, graph, expansion, settings)
         depth = self._depth(limit)
-        top_facts = self._finish(
-            query,
-            ranked(facts.scores)[: max(depth, settings.provenance_facts)],
-            facts.scores,
-            lambda i: facts.facts[i].fact,
-            depth,
-        )
+        order = ranked(facts.scores)[: max(depth, settings.provenance_facts)]
+        records = self._fact_records(order[:depth], scope, view, filters)
+        order = [i for i in order[:depth] if i in records] + order[depth:]
+        top_facts = self._finish(query, order, facts.scores, lambda i: records[i].fact, depth)
         returned = top_facts[:limit]
         paths = trace_paths(
             graph, anchors(entry, seeds), relevance, [i for i, _ in returned], settings.max_paths
         )
         scored_facts = [
             ScoredFact(
-                fact=facts.facts[i],
+                fact=records[i],
                 score=score,
                 paths=paths.get(i, []),
                 sources=facts.sources[i],
@@ -152,11 +150,28 @@ class Retriever:
 
     def _direct_facts(
         self, entry: EntryPoints, scope: Scope, view: TemporalView, filters: Filter | None
-    ) -> dict[uuid.UUID, Fact]:
-        """Facts the fact indexes matched, restricted to what this read may see."""
+    ) -> dict[uuid.UUID, FactEdge]:
+        """Facts the fact indexes matched, restricted to what this read may see (as edges;
+        a metadata filter needs the full records)."""
         hits = [*entry.fact_vector, *entry.fact_keyword, *entry.fact_residual_vector]
         wanted = list(dict.fromkeys(ranked_ids(hits)))
-        return {f.id: f for f in self._store.get_facts(wanted) if visible(f, scope, view, filters)}
+        if filters is not None:
+            facts = self._store.get_facts(wanted)
+            return {f.id: FactEdge.of(f) for f in facts if visible(f, scope, view, filters)}
+        edges = self._store.get_fact_edges(wanted)
+        return {e.id: e for e in edges if in_view(e, scope, view)}
+
+    def _fact_records(
+        self,
+        ids: list[uuid.UUID],
+        scope: Scope,
+        view: TemporalView,
+        filters: Filter | None,
+    ) -> dict[uuid.UUID, Fact]:
+        """Full records of the best facts; ranking only read their edges. A fact changed
+        since then is checked again (and left out if this read may no longer see it)."""
+        loaded = self._store.get_facts(ids) if ids else []
+        return {f.id: f for f in loaded if visible(f, scope, view, filters)}
 
     def _depth(self, limit: int) -> int:
         """How many candidates the final steps look at to return ``limit``."""

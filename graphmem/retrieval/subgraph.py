@@ -4,31 +4,47 @@ Two store round trips at most: the facts touching the seeds, then the facts touc
 the most promising entities those reached. Only facts the temporal view includes, the
 scope contains and the metadata filter accepts become edges, so a walk can never pass
 through a superseded relation or a record the caller may not see.
+
+Facts are read as slim :class:`FactEdge` rows; only a metadata filter needs the full
+records (the edges do not carry metadata).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from graphmem.filters import Filter
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import Fact
 from graphmem.models.scope import Scope
 from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.store.base import GraphStore
-from graphmem.temporal.view import TemporalView
+from graphmem.temporal.view import TemporalView, Versioned
+
+
+class ScopedVersion(Versioned, Protocol):
+    """A fact or an edge: its scope ids and its two time axes."""
+
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def agent_id(self) -> str | None: ...
+    @property
+    def run_id(self) -> str | None: ...
 
 
 @dataclass(slots=True)
 class Subgraph:
     """Visible facts around the seeds, as an undirected multigraph of entities."""
 
-    facts: dict[uuid.UUID, Fact] = field(default_factory=dict)
+    facts: dict[uuid.UUID, FactEdge] = field(default_factory=dict)
     adjacency: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
     """Entity id -> ids of the facts touching it."""
 
-    def add(self, fact: Fact) -> None:
+    def add(self, fact: FactEdge) -> None:
         """Add a fact (once) as an edge between its subject and object."""
         if fact.id in self.facts:
             return
@@ -40,11 +56,12 @@ class Subgraph:
 
 def visible(fact: Fact, scope: Scope, view: TemporalView, condition: Filter | None) -> bool:
     """Whether a fact may be used by this read at all."""
-    return (
-        scope.contains(fact.user_id, fact.agent_id, fact.run_id)
-        and view.includes(fact)
-        and (condition is None or condition.matches(fact.metadata))
-    )
+    return in_view(fact, scope, view) and (condition is None or condition.matches(fact.metadata))
+
+
+def in_view(fact: ScopedVersion, scope: Scope, view: TemporalView) -> bool:
+    """Whether a fact or edge lies in the scope and the temporal view."""
+    return scope.contains(fact.user_id, fact.agent_id, fact.run_id) and view.includes(fact)
 
 
 def fetch_subgraph(
@@ -64,13 +81,7 @@ def fetch_subgraph(
     graph = Subgraph()
     if not seeds:
         return graph
-    include_expired = not view.is_now
-    first = _visible(
-        store.facts_of_entities(scope, list(seeds), include_expired=include_expired),
-        scope,
-        view,
-        condition,
-    )
+    first = _edges(store, scope, list(seeds), view, condition)
     for fact in _strongest(first, relevance, settings.max_subgraph_facts):
         graph.add(fact)
     if settings.hops < 2 or settings.frontier_limit == 0:
@@ -80,27 +91,32 @@ def fetch_subgraph(
         return graph
     room = settings.max_subgraph_facts - len(graph.facts)
     second = [
-        f
-        for f in _visible(
-            store.facts_of_entities(scope, frontier, include_expired=include_expired),
-            scope,
-            view,
-            condition,
-        )
-        if f.id not in graph.facts
+        f for f in _edges(store, scope, frontier, view, condition) if f.id not in graph.facts
     ]
     for fact in _strongest(second, relevance, room):
         graph.add(fact)
     return graph
 
 
-def _visible(
-    facts: Iterable[Fact], scope: Scope, view: TemporalView, condition: Filter | None
-) -> list[Fact]:
-    return [f for f in facts if visible(f, scope, view, condition)]
+def _edges(
+    store: GraphStore,
+    scope: Scope,
+    entity_ids: list[uuid.UUID],
+    view: TemporalView,
+    condition: Filter | None,
+) -> list[FactEdge]:
+    """The visible facts touching the entities, as edges."""
+    include_expired = not view.is_now
+    if condition is not None:
+        facts = store.facts_of_entities(scope, entity_ids, include_expired=include_expired)
+        return [FactEdge.of(f) for f in facts if visible(f, scope, view, condition)]
+    edges = store.fact_edges_of_entities(scope, entity_ids, include_expired=include_expired)
+    return [e for e in edges if in_view(e, scope, view)]
 
 
-def _strongest(facts: list[Fact], relevance: Mapping[uuid.UUID, float], room: int) -> list[Fact]:
+def _strongest(
+    facts: list[FactEdge], relevance: Mapping[uuid.UUID, float], room: int
+) -> list[FactEdge]:
     if len(facts) <= room:
         return facts
     ordered = sorted(facts, key=lambda f: -(relevance.get(f.id, 0.0) + 1e-3 * f.confidence))

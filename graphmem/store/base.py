@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 
@@ -163,6 +164,17 @@ class GraphStore(Protocol):
         self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, include_expired: bool = False
     ) -> list[Fact]:
         """Facts in the scope with subject or object among ``entity_ids`` (undirected)."""
+        ...
+
+    def get_fact_edges(self, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
+        """:meth:`get_facts` as slim :class:`FactEdge` rows (unscoped, like it)."""
+        ...
+
+    def fact_edges_of_entities(
+        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, include_expired: bool = False
+    ) -> list[FactEdge]:
+        """The same facts as :meth:`facts_of_entities`, as slim :class:`FactEdge` rows
+        (what graph expansion reads; it touches many more facts than a search returns)."""
         ...
 
     def entity_history(self, scope: Scope, entity_id: uuid.UUID) -> list[Fact]:

@@ -9,9 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from graphmem.models.records import Fact
+from graphmem.models.records import ExpiryReason
 from graphmem.models.time import ensure_utc, utcnow
+
+
+class Versioned(Protocol):
+    """What visibility reads of a fact: its two time axes (a :class:`~graphmem.models.
+    records.Fact` or the slim :class:`~graphmem.models.edges.FactEdge`)."""
+
+    @property
+    def valid_at(self) -> datetime | None: ...
+    @property
+    def invalid_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def expired_at(self) -> datetime | None: ...
+    @property
+    def expired_reason(self) -> ExpiryReason | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +50,7 @@ class TemporalView:
             is_now=as_of is None and known_at is None,
         )
 
-    def believed(self, fact: Fact) -> bool:
+    def believed(self, fact: Versioned) -> bool:
         """Did graphmem hold this fact (as true, or as history) at ``known_at``?"""
         if fact.created_at > self.known_at:
             return False
@@ -42,7 +59,7 @@ class TemporalView:
         # Expired by then: closed facts remain true history; withdrawn ones do not.
         return fact.expired_reason is not None and fact.expired_reason.closes_interval
 
-    def effective_invalid_at(self, fact: Fact) -> datetime | None:
+    def effective_invalid_at(self, fact: Versioned) -> datetime | None:
         """The end of the event interval as believed at ``known_at``.
 
         A closure recorded after ``known_at`` was not yet known then, so the fact
@@ -53,7 +70,7 @@ class TemporalView:
             return None if closed_later else fact.invalid_at
         return fact.invalid_at
 
-    def includes(self, fact: Fact) -> bool:
+    def includes(self, fact: Versioned) -> bool:
         """True if the fact was believed at ``known_at`` to hold at ``as_of``."""
         if not self.believed(fact):
             return False

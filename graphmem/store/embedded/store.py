@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from graphmem.errors import EmbedderMismatchError, StoreCorruptedError, StoreError
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import (
@@ -37,6 +38,7 @@ from graphmem.store.base import (
 )
 from graphmem.store.embedded import codec
 from graphmem.store.embedded.connection import connect, scope_clause, translate
+from graphmem.store.embedded.edges import parse_id, select_edges_by_ids, select_fact_edges
 from graphmem.store.embedded.integrity import check_store, repair_references
 from graphmem.store.embedded.keyword import match_expression
 from graphmem.store.embedded.schema import (
@@ -321,6 +323,18 @@ class EmbeddedStore:
                         found[row["id"]] = codec.row_fact(row)
         return list(found.values())
 
+    def get_fact_edges(self, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
+        """Facts by id (any version) as slim edges; unknown ids are skipped."""
+        return select_edges_by_ids(self._reader(), ids)
+
+    def fact_edges_of_entities(
+        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, include_expired: bool = False
+    ) -> list[FactEdge]:
+        """Facts in the scope touching any of the entities, as slim edges."""
+        return select_fact_edges(
+            self._reader(), scope, entity_ids, include_expired=include_expired
+        )
+
     def entity_history(self, scope: Scope, entity_id: uuid.UUID) -> list[Fact]:
         """Every version of every fact touching the entity."""
         return self.facts_of_entities(scope, [entity_id], include_expired=True)
@@ -337,7 +351,7 @@ class EmbeddedStore:
                 f"SELECT episode_id, entity_id FROM mentions WHERE episode_id IN ({marks})",
                 [str(i) for i in chunk],
             ):
-                result.setdefault(uuid.UUID(episode_id), []).append(uuid.UUID(entity_id))
+                result.setdefault(parse_id(episode_id), []).append(parse_id(entity_id))
         return result
 
     def episodes_mentioning(
@@ -355,7 +369,7 @@ class EmbeddedStore:
             f"WHERE m.entity_id IN ({marks}) AND {where} ORDER BY e.valid_at DESC LIMIT ?",
             [*ids, *params, limit],
         )
-        return [(uuid.UUID(a), uuid.UUID(b)) for a, b in rows]
+        return [(parse_id(a), parse_id(b)) for a, b in rows]
 
     def entity_names(self, owner: str) -> list[tuple[uuid.UUID, str, list[str]]]:
         """``(id, name, aliases)`` of the owner's entities."""
@@ -404,7 +418,7 @@ class EmbeddedStore:
                 f"SELECT rowid, id FROM {table} WHERE rowid IN ({marks}) AND {where}",
                 [*chunk, *params],
             ):
-                resolved[rowid] = uuid.UUID(record_id)
+                resolved[rowid] = parse_id(record_id)
         return resolved
 
     def keyword_search(
@@ -425,7 +439,7 @@ class EmbeddedStore:
             f"WHERE {fts} MATCH ? AND {where} ORDER BY bm25({fts}, 0.0, 1.0) LIMIT ?",
             [expression, *params, k],
         )
-        return [(uuid.UUID(record_id), float(score)) for record_id, score in rows]
+        return [(parse_id(record_id), float(score)) for record_id, score in rows]
 
     # -- administration --------------------------------------------------------------------
     def counts(self, scope: Scope | None = None) -> ScopeCounts:

@@ -12,6 +12,7 @@ from typing import Any
 from graphmem.models.scope import Scope
 from graphmem.store.neo4j.records import (
     AUDIT_FIELDS,
+    EDGE_FIELDS,
     ENTITY_FIELDS,
     EPISODE_FIELDS,
     FACT_FIELDS,
@@ -22,6 +23,8 @@ EPISODE_RECORD = projection("n", EPISODE_FIELDS)
 ENTITY_RECORD = projection("n", ENTITY_FIELDS)
 FACT_RECORD = projection("k", FACT_FIELDS)
 RELATIONSHIP_RECORD = projection("r", FACT_FIELDS)
+RELATIONSHIP_EDGE = projection("r", EDGE_FIELDS)
+FACT_EDGE = projection("k", EDGE_FIELDS)
 AUDIT_RECORD = projection("a", AUDIT_FIELDS)
 
 
@@ -46,6 +49,14 @@ def facts_by_ids(ids: Sequence[str]) -> Statement:
     """Facts (any version) by id."""
     return Statement(
         f"UNWIND $ids AS id\nMATCH (k:FactRecord {{id: id}})\nRETURN {FACT_RECORD} AS props",
+        {"ids": list(ids)},
+    )
+
+
+def fact_edges_by_ids(ids: Sequence[str]) -> Statement:
+    """:func:`facts_by_ids` returning only the properties of a :class:`FactEdge`."""
+    return Statement(
+        f"UNWIND $ids AS id\nMATCH (k:FactRecord {{id: id}})\nRETURN {FACT_EDGE} AS props",
         {"ids": list(ids)},
     )
 
@@ -145,6 +156,22 @@ def facts_of_entities(scope: Scope, entity_ids: Sequence[str], include_expired: 
         f"WHERE e.id IN $ids AND {where}\n"
         "WITH DISTINCT r\n"
         f"RETURN {RELATIONSHIP_RECORD} AS props",
+        {**params, "ids": list(entity_ids)},
+    )
+
+
+def fact_edges_of_entities(
+    scope: Scope, entity_ids: Sequence[str], include_expired: bool
+) -> Statement:
+    """:func:`facts_of_entities` returning only the properties of a :class:`FactEdge`."""
+    where, params = scope_predicate("r", scope)
+    if not include_expired:
+        where += " AND r.expired_at IS NULL"
+    return Statement(
+        "MATCH (e:Entity)-[r]-(:Entity)\n"
+        f"WHERE e.id IN $ids AND {where}\n"
+        "WITH DISTINCT r\n"
+        f"RETURN {RELATIONSHIP_EDGE} AS props",
         {**params, "ids": list(entity_ids)},
     )
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphmem.errors import InvalidInputError, StoreError
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import AuditEvent, Entity, Episode, ExpiryReason, Fact
 from graphmem.models.time import from_storage, to_storage
 from graphmem.resolution.names import normalize_name
@@ -40,6 +41,12 @@ FACT_FIELDS = (
     "invalid_at", "created_at", "expired_at", "expired_reason", "superseded_by",
     "closed_by_episode_id", "metadata", "expires_at",
 )  # fmt: skip
+EDGE_FIELDS = (
+    "id", "subject_id", "predicate", "object_id", "subject_name", "object_name", "confidence",
+    "episode_ids", "valid_at", "invalid_at", "created_at", "expired_at", "expired_reason",
+    "user_id", "agent_id", "run_id",
+)  # fmt: skip
+"""What graph expansion reads of a fact (see :class:`FactEdge`)."""
 AUDIT_FIELDS = ("id", "at", "seq", "action", "owner", "actor", "target_ids", "detail")
 
 
@@ -248,6 +255,29 @@ def fact_from(props: Mapping[str, Any], *, with_embedding: bool = False) -> Fact
         metadata=json.loads(props["metadata"]),
         embedding=_embedding(props, with_embedding),
         expires_at=from_storage(props.get("expires_at")),
+    )
+
+
+def edge_from(props: Mapping[str, Any]) -> FactEdge:
+    """A :class:`FactEdge` from a fact relationship's map projected on :data:`EDGE_FIELDS`."""
+    reason = props.get("expired_reason")
+    return FactEdge(
+        id=uuid.UUID(props["id"]),
+        subject_id=uuid.UUID(props["subject_id"]),
+        predicate=props["predicate"],
+        object_id=uuid.UUID(props["object_id"]),
+        subject_name=props.get("subject_name") or "",
+        object_name=props.get("object_name") or "",
+        confidence=float(props["confidence"]),
+        episode_ids=tuple(uuid.UUID(value) for value in props.get("episode_ids") or []),
+        valid_at=from_storage(props.get("valid_at")),
+        invalid_at=from_storage(props.get("invalid_at")),
+        created_at=_required_time(props, "created_at"),
+        expired_at=from_storage(props.get("expired_at")),
+        expired_reason=ExpiryReason(reason) if reason is not None else None,
+        user_id=props.get("user_id"),
+        agent_id=props.get("agent_id"),
+        run_id=props.get("run_id"),
     )
 
 

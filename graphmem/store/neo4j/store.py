@@ -29,6 +29,7 @@ import neo4j
 
 from graphmem.config import Neo4jSettings
 from graphmem.errors import EmbedderMismatchError, StoreError
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import (
@@ -49,6 +50,7 @@ from graphmem.store.neo4j.export import Neo4jExport
 from graphmem.store.neo4j.integrity import check_store, repair_references
 from graphmem.store.neo4j.records import (
     audit_from,
+    edge_from,
     entity_from,
     episode_from,
     fact_from,
@@ -186,6 +188,14 @@ class Neo4jStore:
             for row in self.read(reads.facts_by_ids(chunk))
         ]
 
+    def get_fact_edges(self, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
+        """Facts by id (any version) as slim edges; unknown ids are skipped."""
+        return [
+            edge_from(row["props"])
+            for chunk in _chunks(id_list(ids))
+            for row in self.read(reads.fact_edges_by_ids(chunk))
+        ]
+
     # -- scoped reads ------------------------------------------------------------------------
     def list_episodes(self, scope: Scope, *, limit: int, offset: int = 0) -> list[Episode]:
         """The scope's episodes, newest ``valid_at`` first."""
@@ -217,6 +227,17 @@ class Neo4jStore:
             for row in self.read(reads.facts_of_entities(scope, chunk, include_expired)):
                 fact = fact_from(row["props"])
                 found.setdefault(fact.id, fact)
+        return list(found.values())
+
+    def fact_edges_of_entities(
+        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, include_expired: bool = False
+    ) -> list[FactEdge]:
+        """Facts in the scope touching any of the entities, as slim edges."""
+        found: dict[uuid.UUID, FactEdge] = {}
+        for chunk in _chunks(id_list(entity_ids)):
+            for row in self.read(reads.fact_edges_of_entities(scope, chunk, include_expired)):
+                edge = edge_from(row["props"])
+                found.setdefault(edge.id, edge)
         return list(found.values())
 
     def entity_history(self, scope: Scope, entity_id: uuid.UUID) -> list[Fact]:

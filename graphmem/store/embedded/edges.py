@@ -1,0 +1,112 @@
+"""Reading facts as graph edges: the neighbourhood queries of search.
+
+Expansion touches every fact around a query's entities, so this path reads only the
+columns an edge needs (no text, metadata or embedding) as plain tuples,
+and parses ids through a bounded cache: the same entities recur in every search.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from graphmem.models.edges import FactEdge
+from graphmem.models.records import ExpiryReason
+from graphmem.models.scope import Scope
+from graphmem.models.time import from_storage
+from graphmem.store.base import batched
+from graphmem.store.embedded.connection import scope_clause
+
+EDGE_COLUMNS = (
+    "id, subject_id, predicate, object_id, subject_name, object_name, confidence, episode_ids, "
+    "valid_at, invalid_at, created_at, expired_at, expired_reason, user_id, agent_id, run_id"
+)
+_CHUNK = 400
+"""Ids per statement, well under SQLite's limit on bound parameters."""
+
+parse_id = functools.lru_cache(maxsize=1 << 18)(uuid.UUID)
+"""``uuid.UUID(text)``, cached: parsing is most of the cost of a slim row."""
+
+
+def _edge(row: tuple[Any, ...]) -> FactEdge:
+    (
+        fact_id,
+        subject_id,
+        predicate,
+        object_id,
+        subject_name,
+        object_name,
+        confidence,
+        episode_ids,
+        valid_at,
+        invalid_at,
+        created_at,
+        expired_at,
+        reason,
+        user_id,
+        agent_id,
+        run_id,
+    ) = row
+    return FactEdge(
+        id=parse_id(fact_id),
+        subject_id=parse_id(subject_id),
+        predicate=predicate,
+        object_id=parse_id(object_id),
+        subject_name=subject_name or "",
+        object_name=object_name or "",
+        confidence=float(confidence),
+        episode_ids=tuple(parse_id(i) for i in json.loads(episode_ids)),
+        valid_at=from_storage(valid_at),
+        invalid_at=from_storage(invalid_at),
+        created_at=datetime.fromisoformat(created_at),
+        expired_at=from_storage(expired_at),
+        expired_reason=ExpiryReason(reason) if reason is not None else None,
+        user_id=user_id,
+        agent_id=agent_id,
+        run_id=run_id,
+    )
+
+
+def select_edges_by_ids(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
+    """Edges of the facts with these ids (any version), in no particular order."""
+    edges: list[FactEdge] = []
+    for chunk in batched(list(ids), _CHUNK):
+        cursor = conn.execute(
+            f"SELECT {EDGE_COLUMNS} FROM facts WHERE id IN ({','.join('?' * len(chunk))})",
+            [str(i) for i in chunk],
+        )
+        cursor.row_factory = None
+        edges.extend(_edge(row) for row in cursor)
+    return edges
+
+
+def select_fact_edges(
+    conn: sqlite3.Connection,
+    scope: Scope,
+    entity_ids: Sequence[uuid.UUID],
+    *,
+    include_expired: bool,
+) -> list[FactEdge]:
+    """Edges of the scope's facts with subject or object among ``entity_ids``."""
+    where, params = scope_clause(scope)
+    if not include_expired:
+        where += " AND expired_at IS NULL"
+    found: dict[str, FactEdge] = {}
+    for chunk in batched(list(entity_ids), _CHUNK):
+        ids = [str(i) for i in chunk]
+        marks = ",".join("?" * len(ids))
+        for column in ("subject_id", "object_id"):
+            cursor = conn.execute(
+                f"SELECT {EDGE_COLUMNS} FROM facts WHERE {column} IN ({marks}) AND {where}",
+                [*ids, *params],
+            )
+            cursor.row_factory = None  # plain tuples: no per-row mapping object
+            for row in cursor:
+                if row[0] not in found:
+                    found[row[0]] = _edge(row)
+    return list(found.values())
