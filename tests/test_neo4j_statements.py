@@ -16,6 +16,7 @@ import pytest
 
 from graphmem.config import Neo4jSettings
 from graphmem.errors import BackendUnavailableError, InvalidIdentifierError, InvalidInputError
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, ExpiryReason, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import EmbedderInfo
@@ -24,6 +25,7 @@ from graphmem.store.neo4j.identifiers import owner_token
 from graphmem.store.neo4j.records import (
     audit_from,
     audit_properties,
+    edge_from,
     entity_from,
     entity_properties,
     episode_from,
@@ -292,6 +294,21 @@ def test_neighbourhood_expansion_walks_relationships_of_the_scope() -> None:
     assert statement.params["ids"] == ["e1", "e2"]
 
 
+def test_edge_reads_project_only_the_edge_fields() -> None:
+    around = reads.fact_edges_of_entities(SCOPE, ["e1"], include_expired=False)
+    assert around.text.startswith(
+        "MATCH (e:Entity)-[r]-(:Entity)\n"
+        "WHERE e.id IN $ids AND r.owner = $owner AND r.agent_id = $agent_id"
+        " AND r.run_id = $run_id AND r.expired_at IS NULL\nWITH DISTINCT r\n"
+    )
+    by_id = reads.fact_edges_by_ids(["f1", "f2"])
+    assert by_id.params == {"ids": ["f1", "f2"]}
+    for statement in (around, by_id):
+        assert ".episode_ids" in statement.text and ".created_at" in statement.text
+        assert ".fact," not in statement.text and ".metadata" not in statement.text
+        assert "f1" not in statement.text and "e1" not in statement.text
+
+
 def test_entities_are_scoped_by_owner_only() -> None:
     statement = reads.list_entities(SCOPE, limit=5, offset=0)
     assert "agent_id" not in statement.text
@@ -401,6 +418,7 @@ def test_records_survive_a_round_trip_through_property_maps() -> None:
     )
     loaded = fact_from(fact_record_properties(fact, DIM), with_embedding=True)
     assert loaded == fact.model_copy(update={"embedding": [0.0, 0.0, 0.6, 0.8]})
+    assert edge_from(fact_record_properties(fact, DIM)) == FactEdge.of(fact)
     assert audit_from(audit_properties(event, 0)) == event
     company_props = entity_properties(company, DIM)
     assert company_props["embedding"] is None
