@@ -220,6 +220,21 @@ def test_fact_edges_are_the_facts_of_entities_without_text(store: GraphStore) ->
     assert {e.id: e for e in history}[closed.id] == FactEdge.of(closed)
 
 
+def test_fact_edges_per_entity_keeps_the_newest_facts_of_each_entity(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    maya, denver = made["maya"], made["denver"]
+    everything = store.fact_edges_of_entities(ALICE, [maya.id, denver.id])  # type: ignore[attr-defined]
+    capped = store.fact_edges_of_entities(ALICE, [maya.id], per_entity=1)  # type: ignore[attr-defined]
+    touching_maya = [e for e in everything if maya.id in (e.subject_id, e.object_id)]  # type: ignore[attr-defined]
+    assert len(touching_maya) > 1
+    newest = max(touching_maya, key=lambda e: (e.created_at, str(e.id)))
+    assert [e.id for e in capped] == [newest.id]
+    # The bound is per entity: each entity keeps its own newest fact.
+    both = store.fact_edges_of_entities(ALICE, [maya.id, denver.id], per_entity=1)  # type: ignore[attr-defined]
+    assert 1 <= len(both) <= 2 and newest.id in {e.id for e in both}
+    assert store.fact_edges_of_entities(BOB, [maya.id], per_entity=5) == []  # type: ignore[attr-defined]
+
+
 def test_transactions_are_atomic(store: GraphStore) -> None:
     lonely = episode(ALICE, "never committed", 9)
     def write_then_fail() -> None:

@@ -81,7 +81,7 @@ def fetch_subgraph(
     graph = Subgraph()
     if not seeds:
         return graph
-    first = _edges(store, scope, list(seeds), view, condition)
+    first = _edges(store, scope, list(seeds), view, condition, settings)
     for fact in _strongest(first, relevance, settings.max_subgraph_facts):
         graph.add(fact)
     if settings.hops < 2 or settings.frontier_limit == 0:
@@ -91,7 +91,9 @@ def fetch_subgraph(
         return graph
     room = settings.max_subgraph_facts - len(graph.facts)
     second = [
-        f for f in _edges(store, scope, frontier, view, condition) if f.id not in graph.facts
+        f
+        for f in _edges(store, scope, frontier, view, condition, settings)
+        if f.id not in graph.facts
     ]
     for fact in _strongest(second, relevance, room):
         graph.add(fact)
@@ -104,13 +106,20 @@ def _edges(
     entity_ids: list[uuid.UUID],
     view: TemporalView,
     condition: Filter | None,
+    settings: RetrievalSettings,
 ) -> list[FactEdge]:
-    """The visible facts touching the entities, as edges."""
+    """The visible facts touching the entities, as edges (a metadata filter needs the
+    full records; with one, the per-entity bound does not apply)."""
     include_expired = not view.is_now
     if condition is not None:
         facts = store.facts_of_entities(scope, entity_ids, include_expired=include_expired)
         return [FactEdge.of(f) for f in facts if visible(f, scope, view, condition)]
-    edges = store.fact_edges_of_entities(scope, entity_ids, include_expired=include_expired)
+    edges = store.fact_edges_of_entities(
+        scope,
+        entity_ids,
+        include_expired=include_expired,
+        per_entity=settings.facts_per_entity or None,
+    )
     return [e for e in edges if in_view(e, scope, view)]
 
 

@@ -171,10 +171,17 @@ class GraphStore(Protocol):
         ...
 
     def fact_edges_of_entities(
-        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, include_expired: bool = False
+        self,
+        scope: Scope,
+        entity_ids: Sequence[uuid.UUID],
+        *,
+        include_expired: bool = False,
+        per_entity: int | None = None,
     ) -> list[FactEdge]:
         """The same facts as :meth:`facts_of_entities`, as slim :class:`FactEdge` rows
-        (what graph expansion reads; it touches many more facts than a search returns)."""
+        (what graph expansion reads; it touches many more facts than a search returns).
+        With ``per_entity``, at most that many facts per entity (either end), the most
+        recently created first."""
         ...
 
     def entity_history(self, scope: Scope, entity_id: uuid.UUID) -> list[Fact]:

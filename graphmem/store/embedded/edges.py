@@ -91,8 +91,10 @@ def select_fact_edges(
     entity_ids: Sequence[uuid.UUID],
     *,
     include_expired: bool,
+    per_entity: int | None = None,
 ) -> list[FactEdge]:
-    """Edges of the scope's facts with subject or object among ``entity_ids``."""
+    """Edges of the scope's facts with subject or object among ``entity_ids``; with
+    ``per_entity``, at most that many per entity, the most recently learned first."""
     where, params = scope_clause(scope)
     if not include_expired:
         where += " AND expired_at IS NULL"
@@ -100,13 +102,35 @@ def select_fact_edges(
     for chunk in batched(list(entity_ids), _CHUNK):
         ids = [str(i) for i in chunk]
         marks = ",".join("?" * len(ids))
-        for column in ("subject_id", "object_id"):
-            cursor = conn.execute(
-                f"SELECT {EDGE_COLUMNS} FROM facts WHERE {column} IN ({marks}) AND {where}",
-                [*ids, *params],
-            )
+        statements: list[tuple[str, list[str | int]]]
+        if per_entity is None:
+            statements = [
+                (
+                    f"SELECT {EDGE_COLUMNS} FROM facts WHERE {column} IN ({marks}) AND {where}",
+                    [*ids, *params],
+                )
+                for column in ("subject_id", "object_id")
+            ]
+        else:
+            statements = [(_capped(marks, where), [*ids, *params, *ids, *params, per_entity])]
+        for sql, values in statements:
+            cursor = conn.execute(sql, values)
             cursor.row_factory = None  # plain tuples: no per-row mapping object
             for row in cursor:
                 if row[0] not in found:
                     found[row[0]] = _edge(row)
     return list(found.values())
+
+
+def _capped(marks: str, where: str) -> str:
+    """The neighbourhood with at most ``?`` facts per entity (either end), newest first:
+    a hub entity must not pull its whole degree into every search that touches it."""
+    return (
+        f"SELECT {EDGE_COLUMNS} FROM ("
+        f"SELECT *, ROW_NUMBER() OVER (PARTITION BY anchor ORDER BY created_at DESC, id DESC) AS n "
+        f"FROM (SELECT subject_id AS anchor, {EDGE_COLUMNS} FROM facts "
+        f"WHERE subject_id IN ({marks}) AND {where} UNION ALL "
+        f"SELECT object_id AS anchor, {EDGE_COLUMNS} FROM facts "
+        f"WHERE object_id IN ({marks}) AND {where})"
+        ") WHERE n <= ?"
+    )

@@ -328,11 +328,20 @@ class EmbeddedStore:
         return select_edges_by_ids(self._reader(), ids)
 
     def fact_edges_of_entities(
-        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, include_expired: bool = False
+        self,
+        scope: Scope,
+        entity_ids: Sequence[uuid.UUID],
+        *,
+        include_expired: bool = False,
+        per_entity: int | None = None,
     ) -> list[FactEdge]:
         """Facts in the scope touching any of the entities, as slim edges."""
         return select_fact_edges(
-            self._reader(), scope, entity_ids, include_expired=include_expired
+            self._reader(),
+            scope,
+            entity_ids,
+            include_expired=include_expired,
+            per_entity=per_entity,
         )
 
     def entity_history(self, scope: Scope, entity_id: uuid.UUID) -> list[Fact]:

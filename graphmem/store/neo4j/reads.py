@@ -161,15 +161,25 @@ def facts_of_entities(scope: Scope, entity_ids: Sequence[str], include_expired: 
 
 
 def fact_edges_of_entities(
-    scope: Scope, entity_ids: Sequence[str], include_expired: bool
+    scope: Scope, entity_ids: Sequence[str], include_expired: bool, per_entity: int | None = None
 ) -> Statement:
-    """:func:`facts_of_entities` returning only the properties of a :class:`FactEdge`."""
+    """:func:`facts_of_entities` returning only the properties of a :class:`FactEdge`;
+    with ``per_entity``, at most that many relationships per entity, newest first."""
     where, params = scope_predicate("r", scope)
     if not include_expired:
         where += " AND r.expired_at IS NULL"
+    cap = ""
+    if per_entity is not None:
+        cap = (
+            "WITH e, r ORDER BY r.created_at DESC, r.id DESC\n"
+            "WITH e, collect(r)[..$per_entity] AS kept\n"
+            "UNWIND kept AS r\n"
+        )
+        params = {**params, "per_entity": per_entity}
     return Statement(
         "MATCH (e:Entity)-[r]-(:Entity)\n"
         f"WHERE e.id IN $ids AND {where}\n"
+        f"{cap}"
         "WITH DISTINCT r\n"
         f"RETURN {RELATIONSHIP_EDGE} AS props",
         {**params, "ids": list(entity_ids)},

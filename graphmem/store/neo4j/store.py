@@ -230,12 +230,18 @@ class Neo4jStore:
         return list(found.values())
 
     def fact_edges_of_entities(
-        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, include_expired: bool = False
+        self,
+        scope: Scope,
+        entity_ids: Sequence[uuid.UUID],
+        *,
+        include_expired: bool = False,
+        per_entity: int | None = None,
     ) -> list[FactEdge]:
         """Facts in the scope touching any of the entities, as slim edges."""
         found: dict[uuid.UUID, FactEdge] = {}
         for chunk in _chunks(id_list(entity_ids)):
-            for row in self.read(reads.fact_edges_of_entities(scope, chunk, include_expired)):
+            statement = reads.fact_edges_of_entities(scope, chunk, include_expired, per_entity)
+            for row in self.read(statement):
                 edge = edge_from(row["props"])
                 found.setdefault(edge.id, edge)
         return list(found.values())
