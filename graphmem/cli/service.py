@@ -15,19 +15,11 @@ import typer
 from rich.table import Table
 
 from graphmem.cli import output
+from graphmem.cli.common import AgentOption, JsonOption, PathOption, RunOption, UserOption
 from graphmem.errors import GraphmemError
 
 if TYPE_CHECKING:
     from graphmem.server.keys import ApiKey
-
-PathOption = Annotated[
-    Path | None,
-    typer.Option("--path", "-p", help="Store directory (default: $GRAPHMEM_HOME or ~/.graphmem)."),
-]
-UserOption = Annotated[str | None, typer.Option("--user", "-u", help="user_id of the scope.")]
-AgentOption = Annotated[str | None, typer.Option("--agent", "-a", help="agent_id of the scope.")]
-RunOption = Annotated[str | None, typer.Option("--run", "-r", help="run_id of the scope.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 keys_app = typer.Typer(
     help="Manage the API keys of the REST server (stored hashed, next to the store).",
