@@ -63,6 +63,10 @@ class BackendUnavailableError(StoreError):
     """A backend server (for example Neo4j) cannot be reached or is too old."""
 
 
+class EmbeddingShapeError(GraphmemError):
+    """An embedder returned a different number of vectors, or of another length, than asked."""
+
+
 class ExtractionError(GraphmemError):
     """An extractor could not turn input into a valid extraction."""
 

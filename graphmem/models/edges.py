@@ -9,15 +9,17 @@ validity, so stores hand it :class:`FactEdge` rows, and full
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from graphmem.models.records import ExpiryReason, Fact
 
 
-@dataclass(frozen=True, slots=True)
-class FactEdge:
-    """A fact as an edge of the entity graph: everything but its text and metadata."""
+class FactEdge(NamedTuple):
+    """A fact as an edge of the entity graph: everything but its text and metadata.
+
+    A named tuple rather than a model: search builds thousands of these per query.
+    """
 
     id: uuid.UUID
     subject_id: uuid.UUID

@@ -43,6 +43,7 @@ class ResolutionStats:
     ambiguous: int = 0
     """Decisions the scores left open (settled by the LLM, or by fallback without one)."""
     embedded_texts: int = 0
+    """Names that needed a vector (the model embeds only those not cached already)."""
     vector_searches: int = 0
     llm_calls: int = 0
     llm_failures: int = 0

@@ -7,7 +7,9 @@ Stages, cheapest first; each sees only what the previous ones left open:
 3. fuzzy: the same words with one typo among the owner's names (rapidfuzz, batched);
 4. first name: "Melanie" for the only stored person whose full name starts with it;
 5. embedding: a close neighbour in the owner's entity vector index whose name contains
-   the mention's words or abbreviates to it (one embedding call for the whole batch);
+   the mention's words or abbreviates to it (the names' vectors come from one
+   embedding call, shared with the rest of the write when it uses begin/finish, and
+   names embedded before are not embedded again);
 6. LLM (optional): the ambiguous remainder, many mentions per call;
 7. otherwise a new entity.
 
@@ -24,6 +26,8 @@ import uuid
 from collections.abc import Sequence
 
 from graphmem.embedding.base import Embedder
+from graphmem.embedding.batch import EmbeddingBatch
+from graphmem.embedding.cache import VectorCache
 from graphmem.errors import InvalidInputError, ScopeViolationError
 from graphmem.llm.base import LLM
 from graphmem.models.records import Entity
@@ -36,7 +40,7 @@ from graphmem.resolution.mentions import MAX_ALIASES, EntityMention, collapse_me
 from graphmem.resolution.name_index import NameIndexCache
 from graphmem.resolution.names import normalize_name
 from graphmem.resolution.outcome import MatchMethod, Resolution, ResolutionStats
-from graphmem.resolution.run import ResolutionRun, ResolverSettings
+from graphmem.resolution.run import PendingResolution, ResolutionRun, ResolverSettings
 from graphmem.resolution.stages import (
     match_embeddings,
     match_exact,
@@ -49,6 +53,7 @@ __all__ = [
     "EntityMention",
     "EntityResolver",
     "MatchMethod",
+    "PendingResolution",
     "Resolution",
     "ResolutionStats",
     "compatible_types",
@@ -83,6 +88,7 @@ class EntityResolver:
         candidates_per_mention: int = 5,
         llm_batch_size: int = 40,
         max_cached_owners: int = 64,
+        vector_cache: VectorCache | None = None,
     ) -> None:
         """Configure the thresholds; nothing is loaded until the first call.
 
@@ -91,6 +97,8 @@ class EntityResolver:
         similarities. A best embedding candidate inside ``[low, high)`` (or above the
         threshold but without lexical evidence) is ambiguous and goes to ``llm`` when one
         is given, in batches of ``llm_batch_size``; otherwise it becomes a new entity.
+        ``vector_cache`` remembers the vectors of names embedded before (a private one
+        by default; writers that embed through :meth:`begin`/:meth:`finish` share it).
         """
         low, high = ambiguous_band
         if not 0.0 < fuzzy_threshold <= 100.0:
@@ -123,23 +131,47 @@ class EntityResolver:
         )
         self._llm_batch_size = llm_batch_size
         self._names = NameIndexCache(store, max_owners=max_cached_owners)
+        self._vector_cache = vector_cache if vector_cache is not None else VectorCache()
         self._stats_lock = threading.Lock()
         self.stats = ResolutionStats()
         """Counters summed over every call (for benchmarks and monitoring)."""
+
+    @property
+    def vector_cache(self) -> VectorCache:
+        """The cache of name (and, for writers sharing it, fact-sentence) vectors."""
+        return self._vector_cache
 
     def invalidate_names(self, owner: str | None = None) -> None:
         """Drop cached entity names of one owner (or all) after outside changes.
 
         The resolver keeps its cache current with the entities it creates and renames;
-        call this after deletes, ``forget``, or writes by another process.
+        call this after deletes, ``forget``, or writes by another process. Cached
+        vectors are dropped too, of every owner: they are not kept per owner, and the
+        texts of deleted memories must not linger in the process.
         """
         self._names.invalidate(owner)
+        self._vector_cache.clear()
 
     def resolve(self, owner: str, mentions: Sequence[EntityMention], *, scope: Scope) -> Resolution:
         """Resolve ``mentions`` against ``owner``'s entities (``scope`` must belong to it).
 
         Raises :class:`InvalidInputError` for malformed mentions and
         :class:`ScopeViolationError` if ``scope`` belongs to another owner.
+        """
+        pending = self.begin(owner, mentions, scope=scope)
+        batch = EmbeddingBatch(self._vector_cache)
+        names = batch.add(pending.texts, reuse=True)
+        batch.run(self._embedder)
+        return self.finish(pending, batch.vectors(names))
+
+    def begin(
+        self, owner: str, mentions: Sequence[EntityMention], *, scope: Scope
+    ) -> PendingResolution:
+        """Run the stages that need no vectors; the rest waits for :meth:`finish`.
+
+        The caller embeds ``pending.texts`` together with whatever else its write has
+        to embed (one model call in all) and hands their vectors to :meth:`finish`.
+        Raises like :meth:`resolve`.
         """
         if not isinstance(scope, Scope):
             raise InvalidInputError(f"scope must be a Scope, got {type(scope).__name__}")
@@ -149,40 +181,54 @@ class EntityResolver:
             )
         groups, assignment = collapse_mentions(mentions)
         run = ResolutionRun(owner, groups, len(mentions))
-        usage = LLMUsage()
+        pending = PendingResolution(run=run, assignment=assignment, scope=scope)
         if groups:
             match_exact(run, self._store, self._settings)
             match_fuzzy(run, self._store, self._names, self._settings)
             match_first_names(run, self._store, self._names, self._settings)
-            self._embed_unmatched(run)
-            match_embeddings(run, self._store, scope, self._settings)
+            # Any group still unmatched may become a new entity, which needs a vector.
+            pending.embed_groups = run.unmatched_groups()
+            pending.texts = [
+                embedding_text(groups[i].name, groups[i].type) for i in pending.embed_groups
+            ]
+        return pending
+
+    def finish(self, pending: PendingResolution, vectors: Sequence[Sequence[float]]) -> Resolution:
+        """Complete a resolution begun with :meth:`begin`, given the vectors of its texts.
+
+        Raises :class:`InvalidInputError` if the vectors do not match ``pending.texts``
+        or the resolution was already finished.
+        """
+        if pending.finished:
+            raise InvalidInputError("this resolution has already been finished")
+        if len(vectors) != len(pending.texts):
+            raise InvalidInputError(
+                f"expected {len(pending.texts)} vectors for the pending names, got {len(vectors)}"
+            )
+        pending.finished = True
+        run = pending.run
+        usage = LLMUsage()
+        if run.groups:
+            run.stats.embedded_texts += len(pending.texts)
+            for index, vector in zip(pending.embed_groups, vectors, strict=True):
+                run.vectors[index] = list(vector)
+            match_embeddings(run, self._store, pending.scope, self._settings)
             usage = self._settle_ambiguities(run)
         new_entities = self._create_new_entities(run)
         changed = self._record_aliases_and_types(run)
-        self._remember_names(owner, [*new_entities, *changed])
+        self._remember_names(run.owner, [*new_entities, *changed])
         with self._stats_lock:
             self.stats.merge(run.stats)
-        entities = [run.settled(group) for group in assignment]
+        entities = [run.settled(group) for group in pending.assignment]
         new_ids = {entity.id for entity in new_entities}
         return Resolution(
             entities=entities,
             is_new=[entity.id in new_ids for entity in entities],
             changed=changed,
-            methods=[run.methods[group] for group in assignment],
+            methods=[run.methods[group] for group in pending.assignment],
             stats=run.stats,
             llm_usage=usage,
         )
-
-    def _embed_unmatched(self, run: ResolutionRun) -> None:
-        """One embedding call for every group that may still become a new entity."""
-        pending = run.unmatched_groups()
-        if not pending:
-            return
-        texts = [embedding_text(run.groups[i].name, run.groups[i].type) for i in pending]
-        vectors = self._embedder.embed(texts)
-        run.stats.embedded_texts += len(texts)
-        for index, vector in zip(pending, vectors.tolist(), strict=True):
-            run.vectors[index] = vector
 
     def _settle_ambiguities(self, run: ResolutionRun) -> LLMUsage:
         """Ask the LLM about every ambiguous group (batched); fallbacks where it has no say."""

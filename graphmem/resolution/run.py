@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graphmem.models.records import Entity
+from graphmem.models.scope import Scope
 from graphmem.resolution.adjudication import Ambiguity
 from graphmem.resolution.mentions import MentionGroup
 from graphmem.resolution.outcome import MatchMethod, ResolutionStats
@@ -78,3 +79,20 @@ class ResolutionRun:
         self.methods[group] = method
         self.stats.count(method)
         self.ambiguities.pop(group, None)
+
+
+@dataclass(slots=True)
+class PendingResolution:
+    """A resolution whose store-only stages have run, waiting for the vectors of ``texts``.
+
+    Returned by ``EntityResolver.begin``; ``texts`` are the names of the groups that may
+    still become new entities (``embed_groups``, in the same order).
+    """
+
+    run: ResolutionRun
+    assignment: list[int]
+    """The group of each input mention, in input order."""
+    scope: Scope
+    embed_groups: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    finished: bool = False

@@ -103,9 +103,10 @@ class Retriever:
 
         facts = rank_facts(entry, direct, relevance, graph, expansion, settings)
         depth = self._depth(limit)
-        order = ranked(facts.scores)[: max(depth, settings.provenance_facts)]
-        records = self._fact_records(order[:depth], scope, view, filters)
-        order = [i for i in order[:depth] if i in records] + order[depth:]
+        order = ranked(facts.scores)[:depth]
+        records = self._fact_records(order, scope, view, filters)
+        # A fact closed by a concurrent write since it was ranked has no record: skip it.
+        order = [i for i in order if i in records]
         top_facts = self._finish(query, order, facts.scores, lambda i: records[i].fact, depth)
         returned = top_facts[:limit]
         paths = trace_paths(

@@ -3,6 +3,11 @@
 Slow work (embedding, extraction, LLM calls, fuzzy resolution) happens before the
 write transaction; inside it, graphmem only re-checks names that another writer may
 have created meanwhile, reconciles against the current facts, and writes.
+
+Everything one write embeds (its new episodes, the names of entities that may be new,
+its fact sentences) goes to the embedder in a single call: on a CPU the fixed cost of
+a call dominates short texts. Names and fact sentences embedded before come from a
+:class:`~graphmem.embedding.cache.VectorCache` instead.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from graphmem.embedding.base import Embedder
+from graphmem.embedding.batch import EmbeddingBatch
+from graphmem.embedding.cache import VectorCache
 from graphmem.errors import InvalidIdentifierError, NotFoundError
 from graphmem.extraction.base import ExtractionRequest, Extractor, KnownEntity
 from graphmem.extraction.models import ExtractedEntity, Extraction
@@ -84,7 +91,10 @@ class Ingestor:
         *,
         recent_window: int = 6,
         embed_facts: bool = True,
+        vector_cache: VectorCache | None = None,
     ) -> None:
+        """``vector_cache`` remembers name and fact-sentence vectors across writes; by
+        default the resolver's, which it clears when entities are deleted or forgotten."""
         self._store = store
         self._embedder = embedder
         self._extractor = extractor
@@ -92,6 +102,7 @@ class Ingestor:
         self._catalogue = catalogue
         self._recent_window = recent_window
         self._embed_facts = embed_facts
+        self._vector_cache = vector_cache if vector_cache is not None else resolver.vector_cache
 
     # -- conversation turns --------------------------------------------------------------
     def add_messages(
@@ -126,7 +137,6 @@ class Ingestor:
             )
             for message in messages
         ]
-        self._embed_episodes(episodes)
         draft = _Draft(scope, episodes, [], [], [], [], AuditAction.ADD)
         if infer:
             extractable = [e for e in episodes if e.role in EXTRACTED_ROLES]
@@ -303,7 +313,6 @@ class Ingestor:
                 )
             )
         stored = {episode.id for episode in existing.values()}
-        self._embed_episodes([e for e in episodes if e.id not in stored])
         return self._commit(draft, already_stored=stored)
 
     def _existing_sources(
@@ -354,19 +363,23 @@ class Ingestor:
         )
 
     # -- the write -----------------------------------------------------------------------
-    def _embed_episodes(self, episodes: list[Episode]) -> None:
-        if not episodes:
-            return
-        vectors = self._embedder.embed([e.content for e in episodes])
-        for episode, vector in zip(episodes, vectors, strict=True):
-            episode.embedding = vector.tolist()
-
     def _commit(self, draft: _Draft, already_stored: set[uuid.UUID] | None = None) -> AddResult:
         scope = draft.scope
         owner = scope.owner
-        resolution = self._resolver.resolve(owner, draft.mentions, scope=scope)
+        stored = already_stored or set()
+        pending = self._resolver.begin(owner, draft.mentions, scope=scope)
+        new_episodes = [e for e in draft.episodes if e.id not in stored]
+        batch = EmbeddingBatch(self._vector_cache)
+        episode_part = batch.add([e.content for e in new_episodes])
+        name_part = batch.add(pending.texts, reuse=True)
+        fact_part = batch.add([f[3] for f in draft.facts] if self._embed_facts else [], reuse=True)
+        batch.run(self._embedder)
+        for episode, vector in zip(new_episodes, batch.vectors(episode_part), strict=True):
+            episode.embedding = vector
+        resolution = self._resolver.finish(pending, batch.vectors(name_part))
         entities = list(resolution.entities)
-        candidates = self._candidate_facts(draft, entities)
+        fact_vectors = batch.vectors(fact_part) if self._embed_facts else None
+        candidates = self._candidate_facts(draft, entities, fact_vectors)
         endings = [
             Ending(
                 subject_id=entities[subject].id,
@@ -378,7 +391,6 @@ class Ingestor:
             for subject, predicate, obj, ended_at, position in draft.endings
         ]
         now = utcnow()
-        stored = already_stored or set()
         with self._store.transaction() as tx:
             self._adopt_concurrent_entities(tx, owner, entities, resolution.is_new, candidates)
             new_entities = {
@@ -409,7 +421,10 @@ class Ingestor:
             usage=draft.usage,
         )
 
-    def _candidate_facts(self, draft: _Draft, entities: list[Entity]) -> list[Fact]:
+    def _candidate_facts(
+        self, draft: _Draft, entities: list[Entity], vectors: list[list[float]] | None
+    ) -> list[Fact]:
+        """One fact per drafted fact; ``vectors`` are their sentences' (None: unembedded)."""
         scope = draft.scope
         facts: list[Fact] = []
         for (
@@ -446,10 +461,9 @@ class Ingestor:
                     run_id=scope.run_id,
                 )
             )
-        if self._embed_facts and facts:
-            vectors = self._embedder.embed([f.fact for f in facts])
+        if vectors is not None:
             for fact, vector in zip(facts, vectors, strict=True):
-                fact.embedding = vector.tolist()
+                fact.embedding = vector
         return facts
 
     @staticmethod
