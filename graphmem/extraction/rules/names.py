@@ -140,9 +140,14 @@ def quoted_titles(text: str) -> list[NameSpan]:
 
 
 class KnownNames:
-    """Case-insensitive, word-bounded matcher for names and aliases already known."""
+    """Case-insensitive, word-bounded matcher for names and aliases already known.
 
-    __slots__ = ("_canonical", "_pattern")
+    Behaves like one alternation of every name, longest first, but is indexed by each
+    name's first word: an owner's names change with every write, and compiling one
+    large pattern each time would cost more than the rest of a write's extraction.
+    """
+
+    __slots__ = ("_by_first_word", "_canonical", "_unindexed")
 
     def __init__(self, surfaces: Iterable[tuple[str, str, str]]) -> None:
         """``surfaces``: (surface form, canonical name, type), e.g. ("Mel", "Melanie", "Person")."""
@@ -151,21 +156,35 @@ class KnownNames:
             key = " ".join(surface.split()).lower()
             if len(key) > 1 and key not in self._canonical:
                 self._canonical[key] = (canonical, kind)
-        self._pattern = _compile_alternation(tuple(sorted(self._canonical, key=len, reverse=True)))
+        self._by_first_word: dict[str, list[re.Pattern[str]]] = {}
+        self._unindexed: list[re.Pattern[str]] = []
+        for key in sorted(self._canonical, key=len, reverse=True):
+            first_word, pattern = _name_pattern(key)
+            if first_word is None:  # starts with a symbol: tried at every boundary
+                self._unindexed.append(pattern)
+            else:
+                self._by_first_word.setdefault(first_word, []).append(pattern)
 
     def find(self, text: str) -> list[tuple[int, int, str, str]]:
         """(start, end, canonical name, type) of every known name in ``text``."""
-        if self._pattern is None:
-            return []
-        return [
-            (m.start(), m.end(), *self._lookup(m.group())) for m in self._pattern.finditer(text)
-        ]
+        if self._unindexed:  # a name may start at any boundary, not only at a word
+            starts: Iterable[int] = range(len(text))
+        else:
+            starts = (word.start() for word in _WORD_START.finditer(text))
+        found: list[tuple[int, int, str, str]] = []
+        taken = 0  # matches do not overlap: scanning resumes after the last one
+        for start in starts:
+            if start < taken:
+                continue
+            match = self._match(text, start)
+            if match is not None:
+                found.append((match.start(), match.end(), *self._lookup(match.group())))
+                taken = match.end()
+        return found
 
     def match_at(self, text: str, position: int) -> tuple[int, str, str] | None:
         """(end, canonical name, type) if a known name starts exactly at ``position``."""
-        if self._pattern is None:
-            return None
-        match = self._pattern.match(text, position)
+        match = self._match(text, position)
         if match is None:
             return None
         return (match.end(), *self._lookup(match.group()))
@@ -175,16 +194,39 @@ class KnownNames:
         found = self._canonical.get(" ".join(name.split()).lower())
         return found[1] if found else None
 
+    def _match(self, text: str, position: int) -> re.Match[str] | None:
+        if position > 0 and _is_word_char(text[position - 1]):
+            return None
+        word = _LEADING_WORD.match(text, position)
+        candidates = (
+            self._unindexed if word is None else self._by_first_word.get(word.group().lower(), ())
+        )
+        for pattern in candidates:
+            match = pattern.match(text, position)
+            if match is not None:
+                return match
+        return None
+
     def _lookup(self, surface: str) -> tuple[str, str]:
         return self._canonical[" ".join(surface.split()).lower()]
 
 
-@lru_cache(maxsize=64)
-def _compile_alternation(keys: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not keys:
-        return None
-    alternatives = "|".join(r"\s+".join(map(re.escape, key.split())) for key in keys)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+_LEADING_WORD = re.compile(r"\w+")
+_WORD_START = re.compile(r"(?<!\w)\w+")
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+@lru_cache(maxsize=65536)
+def _name_pattern(key: str) -> tuple[str | None, re.Pattern[str]]:
+    """A known name's first word (None if it starts with a symbol) and its pattern: any
+    whitespace between its words, not inside a longer word."""
+    first = _LEADING_WORD.match(key)
+    words = r"\s+".join(map(re.escape, key.split()))
+    pattern = re.compile(rf"(?:{words})(?!\w)", re.IGNORECASE)
+    return (first.group() if first else None), pattern
 
 
 _PLACE_CONTEXT = re.compile(
