@@ -86,10 +86,14 @@ def expand(
     return result
 
 
+Step = tuple[uuid.UUID, uuid.UUID]
+"""One hop of a route: (fact id, the entity it leaves from)."""
+
+
 @dataclass(slots=True)
 class _Route:
     score: float
-    hops: list[PathHop]
+    steps: tuple[Step, ...]
 
 
 MAX_ROUTE_HOPS = 3
@@ -125,15 +129,18 @@ def trace_paths(
         options: list[_Route] = []
         for start in dict.fromkeys((fact.subject_id, fact.object_id)):
             origin = routes.get(start)
-            if origin is None or any(h.fact_id == fact_id for h in origin.hops):
+            if origin is None or any(step[0] == fact_id for step in origin.steps):
                 continue
             score = origin.score * _decay(relevance.get(fact_id, 0.0))
-            options.append(_Route(score, [*origin.hops, _hop(fact, start)]))
+            options.append(_Route(score, (*origin.steps, (fact_id, start))))
         options.sort(key=lambda r: -r.score)
-        distinct: dict[frozenset[uuid.UUID], list[PathHop]] = {}
+        distinct: dict[frozenset[uuid.UUID], tuple[Step, ...]] = {}
         for option in options:  # a fact between two anchors is one path, not two
-            distinct.setdefault(frozenset(h.fact_id for h in option.hops), option.hops)
-        paths[fact_id] = list(distinct.values())[:max_paths]
+            distinct.setdefault(frozenset(step[0] for step in option.steps), option.steps)
+        paths[fact_id] = [
+            [_hop(graph.facts[hop_fact], hop_start) for hop_fact, hop_start in steps]
+            for steps in list(distinct.values())[:max_paths]
+        ]
     return paths
 
 
@@ -153,7 +160,7 @@ def _best_routes(
     order = 0  # tie-breaker: heap entries never compare ids
     for anchor, weight in anchors.items():
         if anchor in graph.adjacency and weight > 0:
-            best[anchor] = _Route(weight, [])
+            best[anchor] = _Route(weight, ())
             heap.append((-weight, order, anchor))
             order += 1
     heapq.heapify(heap)
@@ -166,7 +173,7 @@ def _best_routes(
         settled.add(entity)
         remaining.discard(entity)
         route = best[entity]
-        if len(route.hops) >= MAX_ROUTE_HOPS:
+        if len(route.steps) >= MAX_ROUTE_HOPS:
             continue
         for fact_id in graph.adjacency.get(entity, []):
             fact = graph.facts[fact_id]
@@ -176,7 +183,7 @@ def _best_routes(
             score = -negative * _decay(relevance.get(fact_id, 0.0))
             known = best.get(other)
             if known is None or score > known.score:
-                best[other] = _Route(score, [*route.hops, _hop(fact, entity)])
+                best[other] = _Route(score, (*route.steps, (fact_id, entity)))
                 heapq.heappush(heap, (-score, order, other))
                 order += 1
     return {entity: best[entity] for entity in settled}
