@@ -13,7 +13,6 @@ Durability: SQLite in WAL mode; an acknowledged write survives SIGKILL of the pr
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sqlite3
@@ -22,11 +21,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
-
-from graphmem.errors import EmbedderMismatchError, StoreCorruptedError, StoreError
+from graphmem.errors import StoreError
 from graphmem.models.edges import FactEdge
-from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
+from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import (
     CheckReport,
@@ -34,23 +31,13 @@ from graphmem.store.base import (
     IndexKind,
     ProgressCallback,
     ScopeCounts,
-    batched,
 )
-from graphmem.store.embedded import codec
-from graphmem.store.embedded.connection import connect, scope_clause, translate
-from graphmem.store.embedded.edges import parse_id, select_edges_by_ids, select_fact_edges
+from graphmem.store.embedded import index_search, record_reads
+from graphmem.store.embedded.connection import connect, translate
+from graphmem.store.embedded.edges import select_edges_by_ids, select_fact_edges
+from graphmem.store.embedded.erasure import count_records, erase_everything, erase_scope
 from graphmem.store.embedded.integrity import check_store, repair_references
-from graphmem.store.embedded.keyword import match_expression
-from graphmem.store.embedded.schema import (
-    KEYWORD_INDEX,
-    KEYWORD_SOURCES,
-    KEYWORD_TABLES,
-    RECORD_TABLES,
-    SCHEMA_VERSION,
-    TABLES,
-    VECTOR_LOG,
-    migrate_schema,
-)
+from graphmem.store.embedded.schema_setup import initialize_schema, rebuild_keyword_tables
 from graphmem.store.embedded.transaction import (
     EmbeddedTransaction,
     select_entities_by_names,
@@ -60,16 +47,8 @@ from graphmem.store.embedded.vectors import KINDS, VectorIndexes
 
 logger = logging.getLogger(__name__)
 
-KEPT_AUDIT_ACTIONS = (
-    AuditAction.FORGET.value,
-    AuditAction.PURGE.value,
-    AuditAction.RETENTION.value,
-)
-"""Content-free audit actions that ``forget`` keeps: they prove earlier erasures."""
-
 DATABASE_FILE = "graph.sqlite3"
 VECTOR_DIR = "vectors"
-_KEYWORD_COLUMN = {"episode": "content", "entity": "names", "fact": "fact"}
 
 
 class EmbeddedStore:
@@ -102,68 +81,14 @@ class EmbeddedStore:
         self._readers_lock = threading.Lock()
         self._closed = False
         self._writer = connect(self._path, busy_timeout=busy_timeout, synchronous=self._synchronous)
-        self._initialize_schema()
+        initialize_schema(self._writer, self._path, embedder)
         self._vectors = VectorIndexes(
             self._directory / VECTOR_DIR, embedder.dim, exact_threshold=exact_threshold
         )
         self._vectors.open(self._reader(), progress)
         self._save_vectors()
 
-    # -- setup -----------------------------------------------------------------------------
-    def _initialize_schema(self) -> None:
-        conn = self._writer
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _statements(TABLES):
-                conn.execute(statement)
-            migrate_schema(conn)
-            missing_keyword = self._missing_keyword_tables(conn)
-            for statement in _statements(KEYWORD_INDEX + VECTOR_LOG):
-                conn.execute(statement)
-            for table in missing_keyword:
-                conn.execute(
-                    f"INSERT INTO {table} (rowid, scope, {_column_of(table)}) "
-                    f"{KEYWORD_SOURCES[table]}"
-                )
-            self._check_embedder(conn)
-            conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            if "not a database" in str(exc) or "malformed" in str(exc):
-                raise StoreCorruptedError(
-                    f"{self._path} is not a readable graphmem store: {exc}"
-                ) from exc
-            raise translate(exc, self._path) from exc
-
-    @staticmethod
-    def _missing_keyword_tables(conn: sqlite3.Connection) -> list[str]:
-        existing = {
-            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        return [table for table in KEYWORD_TABLES.values() if table not in existing]
-
-    def _check_embedder(self, conn: sqlite3.Connection) -> None:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        if "embedder_model" not in meta:
-            conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [
-                    ("schema_version", str(SCHEMA_VERSION)),
-                    ("embedder_model", self._embedder.model),
-                    ("embedder_dim", str(self._embedder.dim)),
-                ],
-            )
-            return
-        stored = EmbedderInfo(meta["embedder_model"], int(meta["embedder_dim"]))
-        if stored != self._embedder:
-            raise EmbedderMismatchError(
-                f"the store at {self._directory} was built with embedder {stored.model!r} "
-                f"(dimension {stored.dim}); it cannot be opened with {self._embedder.model!r} "
-                f"(dimension {self._embedder.dim}). Open it with the same embedder, or export "
-                "it and import it into a new store."
-            )
-
+    # -- connections -----------------------------------------------------------------------
     def _reader(self) -> sqlite3.Connection:
         """This thread's read connection."""
         self._ensure_open()
@@ -232,46 +157,20 @@ class EmbeddedStore:
     # -- reads by id -----------------------------------------------------------------------
     def get_episodes(self, ids: Sequence[uuid.UUID]) -> list[Episode]:
         """Episodes by id."""
-        return [
-            codec.row_episode(row)
-            for row in self._select_by_ids("episodes", codec.EPISODE_COLUMNS, ids)
-        ]
+        return record_reads.select_episodes(self._reader(), ids)
 
     def get_entities(self, ids: Sequence[uuid.UUID]) -> list[Entity]:
         """Entities by id."""
-        return [
-            codec.row_entity(row)
-            for row in self._select_by_ids("entities", codec.ENTITY_COLUMNS, ids)
-        ]
+        return record_reads.select_entities(self._reader(), ids)
 
     def get_facts(self, ids: Sequence[uuid.UUID]) -> list[Fact]:
         """Facts by id (any version)."""
         return select_facts(self._reader(), ids)
 
-    def _select_by_ids(
-        self, table: str, columns: str, ids: Sequence[uuid.UUID]
-    ) -> list[sqlite3.Row]:
-        rows: list[sqlite3.Row] = []
-        conn = self._reader()
-        for chunk in batched(list(ids), 400):
-            marks = ",".join("?" * len(chunk))
-            rows.extend(
-                conn.execute(
-                    f"SELECT {columns} FROM {table} WHERE id IN ({marks})", [str(i) for i in chunk]
-                ).fetchall()
-            )
-        return rows
-
     # -- scoped reads ----------------------------------------------------------------------
     def list_episodes(self, scope: Scope, *, limit: int, offset: int = 0) -> list[Episode]:
         """The scope's episodes, newest first."""
-        where, params = scope_clause(scope)
-        rows = self._reader().execute(
-            f"SELECT {codec.EPISODE_COLUMNS} FROM episodes WHERE {where} "
-            "ORDER BY valid_at DESC, rowid DESC LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
-        return [codec.row_episode(row) for row in rows]
+        return record_reads.list_episodes(self._reader(), scope, limit=limit, offset=offset)
 
     def recent_episodes(self, scope: Scope, *, limit: int) -> list[Episode]:
         """The scope's last ``limit`` episodes, oldest first."""
@@ -279,49 +178,23 @@ class EmbeddedStore:
 
     def list_entities(self, scope: Scope, *, limit: int, offset: int = 0) -> list[Entity]:
         """The owner's entities, most recently updated first."""
-        rows = self._reader().execute(
-            f"SELECT {codec.ENTITY_COLUMNS} FROM entities WHERE owner = ? "
-            "ORDER BY updated_at DESC, rowid DESC LIMIT ? OFFSET ?",
-            [scope.owner, limit, offset],
-        )
-        return [codec.row_entity(row) for row in rows]
+        return record_reads.list_entities(self._reader(), scope, limit=limit, offset=offset)
 
     def list_facts(
         self, scope: Scope, *, limit: int, offset: int = 0, include_expired: bool = False
     ) -> list[Fact]:
         """The scope's facts, newest first."""
-        where, params = scope_clause(scope)
-        if not include_expired:
-            where += " AND expired_at IS NULL"
-        rows = self._reader().execute(
-            f"SELECT {codec.FACT_COLUMNS} FROM facts WHERE {where} "
-            "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
-            [*params, limit, offset],
+        return record_reads.list_facts(
+            self._reader(), scope, limit=limit, offset=offset, include_expired=include_expired
         )
-        return [codec.row_fact(row) for row in rows]
 
     def facts_of_entities(
         self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, include_expired: bool = False
     ) -> list[Fact]:
         """Facts in the scope touching any of the entities."""
-        where, params = scope_clause(scope)
-        if not include_expired:
-            where += " AND expired_at IS NULL"
-        conn = self._reader()
-        found: dict[str, Fact] = {}
-        for chunk in batched(list(entity_ids), 400):
-            ids = [str(i) for i in chunk]
-            marks = ",".join("?" * len(ids))
-            for column in ("subject_id", "object_id"):
-                rows = conn.execute(
-                    f"SELECT {codec.FACT_COLUMNS} FROM facts "
-                    f"WHERE {column} IN ({marks}) AND {where}",
-                    [*ids, *params],
-                )
-                for row in rows:
-                    if row["id"] not in found:
-                        found[row["id"]] = codec.row_fact(row)
-        return list(found.values())
+        return record_reads.facts_of_entities(
+            self._reader(), scope, entity_ids, include_expired=include_expired
+        )
 
     def get_fact_edges(self, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
         """Facts by id (any version) as slim edges; unknown ids are skipped."""
@@ -352,40 +225,19 @@ class EmbeddedStore:
         self, episode_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[uuid.UUID]]:
         """Entity ids mentioned by each episode."""
-        result: dict[uuid.UUID, list[uuid.UUID]] = {}
-        conn = self._reader()
-        for chunk in batched(list(episode_ids), 400):
-            marks = ",".join("?" * len(chunk))
-            for episode_id, entity_id in conn.execute(
-                f"SELECT episode_id, entity_id FROM mentions WHERE episode_id IN ({marks})",
-                [str(i) for i in chunk],
-            ):
-                result.setdefault(parse_id(episode_id), []).append(parse_id(entity_id))
-        return result
+        return record_reads.mentions_of_episodes(self._reader(), episode_ids)
 
     def episodes_mentioning(
         self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, limit: int
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """``(episode_id, entity_id)`` pairs, newest episodes first."""
-        if not entity_ids:
+        if not entity_ids:  # nothing to look up: no connection needed
             return []
-        where, params = scope_clause(scope, "e")
-        ids = [str(i) for i in entity_ids[:400]]
-        marks = ",".join("?" * len(ids))
-        rows = self._reader().execute(
-            "SELECT m.episode_id, m.entity_id FROM mentions m "
-            "JOIN episodes e ON e.id = m.episode_id "
-            f"WHERE m.entity_id IN ({marks}) AND {where} ORDER BY e.valid_at DESC LIMIT ?",
-            [*ids, *params, limit],
-        )
-        return [(parse_id(a), parse_id(b)) for a, b in rows]
+        return record_reads.episodes_mentioning(self._reader(), scope, entity_ids, limit=limit)
 
     def entity_names(self, owner: str) -> list[tuple[uuid.UUID, str, list[str]]]:
         """``(id, name, aliases)`` of the owner's entities."""
-        rows = self._reader().execute(
-            "SELECT id, name, aliases FROM entities WHERE owner = ?", [owner]
-        )
-        return [(uuid.UUID(i), name, json.loads(aliases)) for i, name, aliases in rows]
+        return record_reads.entity_names(self._reader(), owner)
 
     def entities_by_names(self, owner: str, normalized_names: Sequence[str]) -> list[Entity]:
         """Entities of ``owner`` with one of these normalized names or aliases."""
@@ -396,95 +248,22 @@ class EmbeddedStore:
         self, kind: IndexKind, scope: Scope, vector: Sequence[float], k: int
     ) -> list[tuple[uuid.UUID, float]]:
         """Nearest records in the scope; narrows by agent/run without losing results."""
-        if k <= 0:
-            return []
-        conn = self._reader()
-        self._vectors.catch_up(conn)
-        query = np.asarray(vector, dtype=np.float32)
-        partition = self._vectors.count(kind, scope.owner)
-        narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
-        fetch = min(partition, k * 4 if narrowed else k)
-        while True:
-            hits = self._vectors.search(kind, scope.owner, query, fetch)
-            resolved = self._ids_for_rowids(kind, scope, [rowid for rowid, _ in hits])
-            results = [(resolved[rowid], score) for rowid, score in hits if rowid in resolved]
-            if len(results) >= k or fetch >= partition:
-                return results[:k]
-            fetch = min(partition, fetch * 4)
-
-    def _ids_for_rowids(
-        self, kind: IndexKind, scope: Scope, rowids: list[int]
-    ) -> dict[int, uuid.UUID]:
-        if not rowids:
-            return {}
-        table = RECORD_TABLES[kind]
-        where, params = ("owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope)
-        resolved: dict[int, uuid.UUID] = {}
-        for start in range(0, len(rowids), 400):
-            chunk = rowids[start : start + 400]
-            marks = ",".join("?" * len(chunk))
-            for rowid, record_id in self._reader().execute(
-                f"SELECT rowid, id FROM {table} WHERE rowid IN ({marks}) AND {where}",
-                [*chunk, *params],
-            ):
-                resolved[rowid] = parse_id(record_id)
-        return resolved
+        return index_search.vector_search(self._reader, self._vectors, kind, scope, vector, k)
 
     def keyword_search(
         self, kind: IndexKind, scope: Scope, query: str, k: int
     ) -> list[tuple[uuid.UUID, float]]:
         """BM25 over the scope's records of ``kind``; higher scores are better."""
-        fts = KEYWORD_TABLES[kind]
-        expression = match_expression(scope.owner, query, _KEYWORD_COLUMN[kind])
-        if expression is None or k <= 0:
-            return []
-        table = RECORD_TABLES[kind]
-        where, params = (
-            ("r.owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope, "r")
-        )
-        rows = self._reader().execute(
-            f"SELECT r.id, -bm25({fts}, 0.0, 1.0) AS score FROM {fts} "
-            f"JOIN {table} r ON r.rowid = {fts}.rowid "
-            f"WHERE {fts} MATCH ? AND {where} ORDER BY bm25({fts}, 0.0, 1.0) LIMIT ?",
-            [expression, *params, k],
-        )
-        return [(parse_id(record_id), float(score)) for record_id, score in rows]
+        return index_search.keyword_search(self._reader, kind, scope, query, k)
 
     # -- administration --------------------------------------------------------------------
     def counts(self, scope: Scope | None = None) -> ScopeCounts:
         """Record counts, for one scope or the whole store."""
-        conn = self._reader()
-        params: list[str]
-        owner_params: list[str]
-        if scope is None:
-            where, params, owner_where, owner_params = "1", [], "1", []
-        else:
-            where, params = scope_clause(scope)
-            owner_where, owner_params = "owner = ?", [scope.owner]
-        (episodes,) = conn.execute(
-            f"SELECT count(*) FROM episodes WHERE {where}", params
-        ).fetchone()
-        (entities,) = conn.execute(
-            f"SELECT count(*) FROM entities WHERE {owner_where}", owner_params
-        ).fetchone()
-        facts, current = conn.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE expired_at IS NULL AND invalid_at IS NULL) "
-            f"FROM facts WHERE {where}",
-            params,
-        ).fetchone()
-        return ScopeCounts(episodes=episodes, entities=entities, facts=facts, current_facts=current)
+        return count_records(self._reader(), scope)
 
     def audit_log(self, owner: str | None, *, limit: int) -> list[AuditEvent]:
         """Newest audit events first."""
-        if owner is None:
-            rows = self._reader().execute(
-                "SELECT * FROM audit ORDER BY rowid DESC LIMIT ?", [limit]
-            )
-        else:
-            rows = self._reader().execute(
-                "SELECT * FROM audit WHERE owner = ? ORDER BY rowid DESC LIMIT ?", [owner, limit]
-            )
-        return [codec.row_audit(row) for row in rows]
+        return record_reads.audit_log(self._reader(), owner, limit=limit)
 
     def forget(self, scope: Scope) -> ScopeCounts:
         """Hard-delete the scope's episodes and facts; a whole owner loses its entities too.
@@ -494,64 +273,14 @@ class EmbeddedStore:
         Audit entries of the owner that could hold content are deleted; one
         content-free deletion record is written.
         """
-        whole_owner = scope.agent_id is None and scope.run_id is None
         before = self.counts(scope)
-        where, params = scope_clause(scope)
         with self.transaction() as tx:
-            conn = tx._conn
-            conn.execute(f"DELETE FROM facts WHERE {where}", params)
-            conn.execute(f"DELETE FROM episodes WHERE {where}", params)
-            if whole_owner:
-                conn.execute("DELETE FROM entities WHERE owner = ?", [scope.owner])
-            else:
-                conn.execute(
-                    "DELETE FROM entities WHERE owner = ? "
-                    "AND NOT EXISTS (SELECT 1 FROM mentions m WHERE m.entity_id = entities.id) "
-                    "AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.subject_id = entities.id "
-                    "OR f.object_id = entities.id)",
-                    [scope.owner],
-                )
-            # Deletion records hold no content and prove earlier erasures: they stay.
-            conn.execute(
-                "DELETE FROM audit WHERE owner = ? AND action NOT IN (?, ?, ?)",
-                [scope.owner, *KEPT_AUDIT_ACTIONS],
-            )
-            counts = ScopeCounts(
-                episodes=before.episodes,
-                entities=before.entities if whole_owner else 0,
-                facts=before.facts,
-                current_facts=before.current_facts,
-            )
-            tx.append_audit(
-                [
-                    AuditEvent(
-                        action=AuditAction.FORGET,
-                        owner=scope.owner,
-                        detail={
-                            "scope": scope.model_dump(exclude_none=True),
-                            "episodes": counts.episodes,
-                            "facts": counts.facts,
-                            "entities": counts.entities,
-                        },
-                    )
-                ]
-            )
-        return counts
+            return erase_scope(tx, scope, before)
 
     def reset(self) -> None:
         """Delete every record of every scope (keeps the embedder identity)."""
         with self.transaction() as tx:
-            conn = tx._conn
-            for table in (
-                "mentions",
-                "fact_sources",
-                "entity_names",
-                "facts",
-                "episodes",
-                "entities",
-                "audit",
-            ):
-                conn.execute(f"DELETE FROM {table}")
+            erase_everything(tx)
         self._save_vectors()
 
     def reindex(self, progress: ProgressCallback | None = None) -> None:
@@ -560,18 +289,7 @@ class EmbeddedStore:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
-                # Dropped, not emptied: deleting rows leaves damaged index pages in place.
-                for fts in KEYWORD_TABLES.values():
-                    conn.execute(f"DROP TABLE IF EXISTS {fts}")
-                for statement in _statements(KEYWORD_INDEX):
-                    conn.execute(statement)
-                for fts in KEYWORD_TABLES.values():
-                    conn.execute(
-                        f"INSERT INTO {fts} (rowid, scope, {_column_of(fts)}) "
-                        f"{KEYWORD_SOURCES[fts]}"
-                    )
-                    if progress is not None:
-                        progress(f"keywords:{fts}", 1, 1)
+                rebuild_keyword_tables(conn, progress)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -612,24 +330,6 @@ class EmbeddedStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _statements(script: str) -> list[str]:
-    """Split a DDL script into statements (triggers contain inner semicolons)."""
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    return statements
-
-
-def _column_of(fts_table: str) -> str:
-    kind = next(kind for kind, table in KEYWORD_TABLES.items() if table == fts_table)
-    return _KEYWORD_COLUMN[kind]
 
 
 __all__ = ["KINDS", "EmbeddedStore"]

@@ -1,0 +1,98 @@
+"""Searching the embedded store's derived indexes: vectors and BM25 keywords.
+
+Both searches return record ids of one scope only: vector hits are keyed by SQLite
+rowid and per owner, so they are resolved (and narrowed to the scope) against the
+truth; keyword matches carry the owner's token and join the records they index.
+
+Each search takes the calling thread's reader as a callable and asks for it only
+once there is something to look up: a search that cannot match touches no connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from graphmem.models.scope import Scope
+from graphmem.store.base import IndexKind
+from graphmem.store.embedded.connection import scope_clause
+from graphmem.store.embedded.edges import parse_id
+from graphmem.store.embedded.keyword import match_expression
+from graphmem.store.embedded.schema import KEYWORD_TABLES, RECORD_TABLES
+from graphmem.store.embedded.schema_setup import KEYWORD_COLUMNS
+from graphmem.store.embedded.vectors import VectorIndexes
+
+_CHUNK = 400
+"""Rowids per statement, well under SQLite's limit on bound parameters."""
+
+
+Reader = Callable[[], sqlite3.Connection]
+"""Returns the calling thread's read connection."""
+
+
+def vector_search(
+    reader: Reader,
+    vectors: VectorIndexes,
+    kind: IndexKind,
+    scope: Scope,
+    vector: Sequence[float],
+    k: int,
+) -> list[tuple[uuid.UUID, float]]:
+    """The ``k`` nearest records of the scope, best first; narrows by agent/run without
+    losing results (fetches more from the owner's partition until ``k`` survive)."""
+    if k <= 0:
+        return []
+    conn = reader()
+    vectors.catch_up(conn)
+    query = np.asarray(vector, dtype=np.float32)
+    partition = vectors.count(kind, scope.owner)
+    narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
+    fetch = min(partition, k * 4 if narrowed else k)
+    while True:
+        hits = vectors.search(kind, scope.owner, query, fetch)
+        resolved = _ids_for_rowids(conn, kind, scope, [rowid for rowid, _ in hits])
+        results = [(resolved[rowid], score) for rowid, score in hits if rowid in resolved]
+        if len(results) >= k or fetch >= partition:
+            return results[:k]
+        fetch = min(partition, fetch * 4)
+
+
+def _ids_for_rowids(
+    conn: sqlite3.Connection, kind: IndexKind, scope: Scope, rowids: list[int]
+) -> dict[int, uuid.UUID]:
+    if not rowids:
+        return {}
+    table = RECORD_TABLES[kind]
+    where, params = ("owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope)
+    resolved: dict[int, uuid.UUID] = {}
+    for start in range(0, len(rowids), _CHUNK):
+        chunk = rowids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for rowid, record_id in conn.execute(
+            f"SELECT rowid, id FROM {table} WHERE rowid IN ({marks}) AND {where}",
+            [*chunk, *params],
+        ):
+            resolved[rowid] = parse_id(record_id)
+    return resolved
+
+
+def keyword_search(
+    reader: Reader, kind: IndexKind, scope: Scope, query: str, k: int
+) -> list[tuple[uuid.UUID, float]]:
+    """BM25 over the scope's records of ``kind``; higher scores are better."""
+    fts = KEYWORD_TABLES[kind]
+    expression = match_expression(scope.owner, query, KEYWORD_COLUMNS[kind])
+    if expression is None or k <= 0:
+        return []
+    table = RECORD_TABLES[kind]
+    where, params = ("r.owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope, "r")
+    rows = reader().execute(
+        f"SELECT r.id, -bm25({fts}, 0.0, 1.0) AS score FROM {fts} "
+        f"JOIN {table} r ON r.rowid = {fts}.rowid "
+        f"WHERE {fts} MATCH ? AND {where} ORDER BY bm25({fts}, 0.0, 1.0) LIMIT ?",
+        [expression, *params, k],
+    )
+    return [(parse_id(record_id), float(score)) for record_id, score in rows]

@@ -1,0 +1,188 @@
+"""Reading whole records of the embedded store: by id, by scope, and through mentions.
+
+Every function reads through the connection it is given (the calling thread's
+reader) and, where a scope is given, sees only the records that scope may read.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Sequence
+
+from graphmem.models.records import AuditEvent, Entity, Episode, Fact
+from graphmem.models.scope import Scope
+from graphmem.store.base import batched
+from graphmem.store.embedded import codec
+from graphmem.store.embedded.connection import scope_clause
+from graphmem.store.embedded.edges import parse_id
+
+_CHUNK = 400
+"""Ids per statement, well under SQLite's limit on bound parameters."""
+
+
+def select_episodes(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[Episode]:
+    """Episodes with these ids; unknown ids are skipped."""
+    return [
+        codec.row_episode(row)
+        for row in _select_by_ids(conn, "episodes", codec.EPISODE_COLUMNS, ids)
+    ]
+
+
+def select_entities(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[Entity]:
+    """Entities with these ids; unknown ids are skipped."""
+    return [
+        codec.row_entity(row) for row in _select_by_ids(conn, "entities", codec.ENTITY_COLUMNS, ids)
+    ]
+
+
+def _select_by_ids(
+    conn: sqlite3.Connection, table: str, columns: str, ids: Sequence[uuid.UUID]
+) -> list[sqlite3.Row]:
+    rows: list[sqlite3.Row] = []
+    for chunk in batched(list(ids), _CHUNK):
+        marks = ",".join("?" * len(chunk))
+        rows.extend(
+            conn.execute(
+                f"SELECT {columns} FROM {table} WHERE id IN ({marks})", [str(i) for i in chunk]
+            ).fetchall()
+        )
+    return rows
+
+
+def list_episodes(
+    conn: sqlite3.Connection, scope: Scope, *, limit: int, offset: int = 0
+) -> list[Episode]:
+    """The scope's episodes, newest first."""
+    where, params = scope_clause(scope)
+    rows = _page(conn, "episodes", codec.EPISODE_COLUMNS, where, params, "valid_at", limit, offset)
+    return [codec.row_episode(row) for row in rows]
+
+
+def list_entities(
+    conn: sqlite3.Connection, scope: Scope, *, limit: int, offset: int = 0
+) -> list[Entity]:
+    """The scope owner's entities, most recently updated first."""
+    rows = _page(
+        conn,
+        "entities",
+        codec.ENTITY_COLUMNS,
+        "owner = ?",
+        [scope.owner],
+        "updated_at",
+        limit,
+        offset,
+    )
+    return [codec.row_entity(row) for row in rows]
+
+
+def list_facts(
+    conn: sqlite3.Connection,
+    scope: Scope,
+    *,
+    limit: int,
+    offset: int = 0,
+    include_expired: bool = False,
+) -> list[Fact]:
+    """The scope's facts, newest first."""
+    where, params = scope_clause(scope)
+    if not include_expired:
+        where += " AND expired_at IS NULL"
+    rows = _page(conn, "facts", codec.FACT_COLUMNS, where, params, "created_at", limit, offset)
+    return [codec.row_fact(row) for row in rows]
+
+
+def _page(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: str,
+    where: str,
+    params: list[str],
+    newest_by: str,
+    limit: int,
+    offset: int,
+) -> sqlite3.Cursor:
+    # rowid breaks ties, so pages of records with equal times neither overlap nor skip.
+    return conn.execute(
+        f"SELECT {columns} FROM {table} WHERE {where} "
+        f"ORDER BY {newest_by} DESC, rowid DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+
+
+def facts_of_entities(
+    conn: sqlite3.Connection,
+    scope: Scope,
+    entity_ids: Sequence[uuid.UUID],
+    *,
+    include_expired: bool = False,
+) -> list[Fact]:
+    """Facts in the scope with subject or object among ``entity_ids``."""
+    where, params = scope_clause(scope)
+    if not include_expired:
+        where += " AND expired_at IS NULL"
+    found: dict[str, Fact] = {}
+    for chunk in batched(list(entity_ids), _CHUNK):
+        ids = [str(i) for i in chunk]
+        marks = ",".join("?" * len(ids))
+        for column in ("subject_id", "object_id"):
+            rows = conn.execute(
+                f"SELECT {codec.FACT_COLUMNS} FROM facts WHERE {column} IN ({marks}) AND {where}",
+                [*ids, *params],
+            )
+            for row in rows:
+                if row["id"] not in found:
+                    found[row["id"]] = codec.row_fact(row)
+    return list(found.values())
+
+
+def mentions_of_episodes(
+    conn: sqlite3.Connection, episode_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Entity ids mentioned by each of these episodes."""
+    result: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for chunk in batched(list(episode_ids), _CHUNK):
+        marks = ",".join("?" * len(chunk))
+        for episode_id, entity_id in conn.execute(
+            f"SELECT episode_id, entity_id FROM mentions WHERE episode_id IN ({marks})",
+            [str(i) for i in chunk],
+        ):
+            result.setdefault(parse_id(episode_id), []).append(parse_id(entity_id))
+    return result
+
+
+def episodes_mentioning(
+    conn: sqlite3.Connection, scope: Scope, entity_ids: Sequence[uuid.UUID], *, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """``(episode_id, entity_id)`` pairs of the scope's episodes, newest episodes first.
+
+    Only the first 400 entity ids are looked at.
+    """
+    where, params = scope_clause(scope, "e")
+    ids = [str(i) for i in entity_ids[:_CHUNK]]
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        "SELECT m.episode_id, m.entity_id FROM mentions m "
+        "JOIN episodes e ON e.id = m.episode_id "
+        f"WHERE m.entity_id IN ({marks}) AND {where} ORDER BY e.valid_at DESC LIMIT ?",
+        [*ids, *params, limit],
+    )
+    return [(parse_id(a), parse_id(b)) for a, b in rows]
+
+
+def entity_names(conn: sqlite3.Connection, owner: str) -> list[tuple[uuid.UUID, str, list[str]]]:
+    """``(id, name, aliases)`` of every entity of ``owner``."""
+    rows = conn.execute("SELECT id, name, aliases FROM entities WHERE owner = ?", [owner])
+    return [(uuid.UUID(i), name, json.loads(aliases)) for i, name, aliases in rows]
+
+
+def audit_log(conn: sqlite3.Connection, owner: str | None, *, limit: int) -> list[AuditEvent]:
+    """The newest ``limit`` audit events (of ``owner``, or of the whole store), newest first."""
+    if owner is None:
+        rows = conn.execute("SELECT * FROM audit ORDER BY rowid DESC LIMIT ?", [limit])
+    else:
+        rows = conn.execute(
+            "SELECT * FROM audit WHERE owner = ? ORDER BY rowid DESC LIMIT ?", [owner, limit]
+        )
+    return [codec.row_audit(row) for row in rows]
