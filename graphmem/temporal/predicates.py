@@ -13,110 +13,44 @@ mapping (:meth:`PredicateCatalogue.extended`).
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from typing import Any
 
 from graphmem.errors import InvalidIdentifierError, InvalidInputError
+from graphmem.temporal.predicate_config import (
+    Cardinality,
+    CatalogueConfig,
+    PredicateEntryConfig,
+    default_catalogue_text,
+    parse_config,
+    parse_yaml,
+    read_config,
+)
+from graphmem.temporal.predicate_names import (
+    MAX_PREDICATE_LENGTH,
+    normalize_predicate,
+    phrase_key,
+    relationship_type,
+    stem_word,
+)
 
-MAX_PREDICATE_LENGTH = 64
-"""Longest canonical predicate accepted (characters, after normalization)."""
+# The catalogue is the entry point for predicates, so callers also import the name
+# rules and the shipped file from here.
+__all__ = [
+    "MAX_PREDICATE_LENGTH",
+    "Cardinality",
+    "PredicateCatalogue",
+    "PredicateSpec",
+    "default_catalogue_text",
+    "normalize_predicate",
+    "relationship_type",
+]
 
-Cardinality = Literal["one", "many"]
-
-_RELATIONSHIP_TYPE = re.compile(r"[A-Z][A-Z0-9_]*")
-_APOSTROPHES = frozenset("'`\u2018\u2019\u02bc")
 _PATTERN_SUFFIX = "_*"
 _NEGATIONS = frozenset({"not", "no", "never"})
-_VOWELS = frozenset("aeiou")
-
-
-def normalize_predicate(text: str) -> str:
-    """Free text to a snake_case predicate: ``"Works For"`` -> ``"works_for"``.
-
-    Case is folded, accents are removed (``"café"`` -> ``"cafe"``), compatibility forms
-    are folded (full-width letters, ligatures), apostrophes vanish (``"doesn't"`` ->
-    ``"doesnt"``), invisible format characters are dropped, and any other punctuation,
-    symbol or space separates words. Letters or digits of non-Latin scripts are
-    rejected rather than transliterated: a look-alike such as Cyrillic ``о`` in
-    ``"wоrks"`` must never become part of a relationship type. The result matches
-    ``[a-z][a-z0-9_]*`` with single underscores between words.
-
-    Raises :class:`~graphmem.errors.InvalidIdentifierError` when nothing usable is
-    left, when the result starts with a digit (a relationship type cannot), or when it
-    is longer than :data:`MAX_PREDICATE_LENGTH`.
-    """
-    if not isinstance(text, str):
-        raise InvalidIdentifierError(f"a predicate must be a string, got {type(text).__name__}")
-    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    chars: list[str] = []
-    for char in folded:
-        category = unicodedata.category(char)
-        if char in _APOSTROPHES or category == "Cf" or unicodedata.combining(char):
-            continue
-        if char.isascii():
-            chars.append(char if char.isalnum() else " ")
-        elif category[0] in "LNM":
-            raise InvalidIdentifierError(
-                f"predicate {text!r} contains {char!r} "
-                f"({unicodedata.name(char, 'unnamed character')}); "
-                "predicates must be written in Latin letters and digits"
-            )
-        else:
-            chars.append(" ")
-    name = "_".join("".join(chars).split())
-    if not name:
-        raise InvalidIdentifierError(f"predicate {text!r} has no letters or digits")
-    if name[0].isdigit():
-        raise InvalidIdentifierError(f"predicate {text!r} must start with a letter")
-    if len(name) > MAX_PREDICATE_LENGTH:
-        raise InvalidIdentifierError(
-            f"predicate {text!r} is longer than {MAX_PREDICATE_LENGTH} characters"
-        )
-    return name
-
-
-def relationship_type(predicate: str) -> str:
-    """The graph relationship type of a predicate: ``works_at`` -> ``WORKS_AT``.
-
-    The result is always ASCII and matches ``[A-Z][A-Z0-9_]*``, so it can be placed
-    in a Cypher query (relationship types cannot be parameters).
-    """
-    rel_type = normalize_predicate(predicate).upper()
-    if not (rel_type.isascii() and _RELATIONSHIP_TYPE.fullmatch(rel_type)):
-        raise InvalidIdentifierError(f"{predicate!r} does not give a valid relationship type")
-    return rel_type
-
-
-def _stem(word: str) -> str:
-    """A deliberately small stemmer: enough to make "lived", "lives" and "living" meet."""
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 3 and word.endswith("y"):
-        word = word[:-1] + "i"
-    if len(word) > 3 and word.endswith("e"):
-        word = word[:-1]
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in _VOWELS:
-        word = word[:-1]
-    return word
-
-
-def _key(words: Sequence[str]) -> str:
-    return " ".join(_stem(word) for word in words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,30 +79,6 @@ class PredicateSpec:
         return self.name.endswith(_PATTERN_SUFFIX)
 
 
-class _EntryConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cardinality: Cardinality | None = None
-    symmetric: StrictBool | None = None
-    inverse: str | None = None
-    description: str | None = None
-    synonyms: list[str] = []
-    ends: list[str] = []
-    replace: StrictBool = False
-
-
-class _CatalogueConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: Literal[1] = 1
-    word_forms: dict[str, str] = {}
-    ignored_words: list[str] = []
-    leading_auxiliaries: list[str] = []
-    ending_prefixes: list[str] = []
-    ending_suffixes: list[str] = []
-    predicates: dict[str, _EntryConfig | None] = {}
-
-
 @dataclass(frozen=True, slots=True)
 class _Phrasing:
     """How free text is reduced to words before lookup (see the catalogue file)."""
@@ -186,7 +96,7 @@ class _Phrasing:
         ]
         return [word for word in rewritten if word not in self.ignored_words] or rewritten
 
-    def merged(self, config: _CatalogueConfig) -> _Phrasing:
+    def merged(self, config: CatalogueConfig) -> _Phrasing:
         def single(word: str) -> str:
             normalized = normalize_predicate(word)
             if "_" in normalized:
@@ -212,15 +122,15 @@ class _Phrasing:
 
     def without_ending_marker(self, words: list[str]) -> list[str] | None:
         """The words of "no longer X", "stopped X", "not X anymore" without the marker."""
-        stems = [_stem(word) for word in words]
+        stems = [stem_word(word) for word in words]
         for suffix in self.ending_suffixes:
-            if len(words) > len(suffix) and stems[-len(suffix) :] == [_stem(w) for w in suffix]:
+            if len(words) > len(suffix) and stems[-len(suffix) :] == [stem_word(w) for w in suffix]:
                 rest = words[: -len(suffix)]
                 if len(rest) > 1 and rest[0] in _NEGATIONS:
                     rest = rest[1:]
                 return rest
         for prefix in self.ending_prefixes:
-            if len(words) > len(prefix) and stems[: len(prefix)] == [_stem(w) for w in prefix]:
+            if len(words) > len(prefix) and stems[: len(prefix)] == [stem_word(w) for w in prefix]:
                 return words[len(prefix) :]
         return None
 
@@ -253,7 +163,7 @@ class PredicateCatalogue:
                 )
 
     def _claim(self, index: dict[str, str], phrase: str, name: str, what: str) -> None:
-        key = _key(self._phrasing.words(phrase))
+        key = phrase_key(self._phrasing.words(phrase))
         owner = index.setdefault(key, name)
         if owner != name:
             raise InvalidInputError(
@@ -268,7 +178,7 @@ class PredicateCatalogue:
     @classmethod
     def from_file(cls, path: str | Path) -> PredicateCatalogue:
         """A catalogue read from a YAML file in the format of ``schemas/predicates.yaml``."""
-        return _build({}, _Phrasing(), _read_config(Path(path)), steal=False)
+        return _build({}, _Phrasing(), read_config(Path(path)), steal=False)
 
     def extended(self, extra: Mapping[str, Any] | str | Path) -> PredicateCatalogue:
         """A new catalogue with entries added or changed by user configuration.
@@ -280,10 +190,10 @@ class PredicateCatalogue:
         Phrasings an extension lists move to its predicate.
         """
         if isinstance(extra, str | Path):
-            config = _read_config(Path(extra))
+            config = read_config(Path(extra))
         elif isinstance(extra, Mapping):
             raw = extra if "predicates" in extra else {"predicates": dict(extra)}
-            config = _parse_config(raw, "the catalogue extension")
+            config = parse_config(raw, "the catalogue extension")
         else:
             raise InvalidInputError(
                 f"a catalogue extension must be a mapping or a path, got {type(extra).__name__}"
@@ -355,7 +265,7 @@ class PredicateCatalogue:
 
     def _lookup(self, index: Mapping[str, str], words: list[str]) -> str | None:
         while words:
-            known = index.get(_key(words))
+            known = index.get(phrase_key(words))
             if known is not None:
                 return known
             if len(words) < 2 or words[0] not in self._phrasing.leading_auxiliaries:
@@ -392,14 +302,14 @@ def _entry_name(name: str) -> str:
 def _build(
     base: Mapping[str, PredicateSpec],
     base_phrasing: _Phrasing,
-    config: _CatalogueConfig,
+    config: CatalogueConfig,
     *,
     steal: bool,
 ) -> PredicateCatalogue:
     phrasing = base_phrasing.merged(config)
     specs = dict(base)
     for raw_name, maybe_entry in config.predicates.items():
-        name, entry = _entry_name(raw_name), maybe_entry or _EntryConfig()
+        name, entry = _entry_name(raw_name), maybe_entry or PredicateEntryConfig()
         old = None if entry.replace else specs.get(name)
         specs[name] = PredicateSpec(
             name=name,
@@ -413,7 +323,7 @@ def _build(
             description=entry.description or (old.description if old else ""),
         )
         if steal:
-            claimed = {_key(phrasing.words(p)) for p in (name, *entry.synonyms, *entry.ends)}
+            claimed = {phrase_key(phrasing.words(p)) for p in (name, *entry.synonyms, *entry.ends)}
             for other_name, other in list(specs.items()):
                 if other_name != name:
                     specs[other_name] = replace(
@@ -430,59 +340,10 @@ def _build(
 
 
 def _unclaimed(phrases: tuple[str, ...], claimed: set[str], phrasing: _Phrasing) -> tuple[str, ...]:
-    return tuple(p for p in phrases if _key(phrasing.words(p)) not in claimed)
-
-
-def _parse_config(raw: object, source: str) -> _CatalogueConfig:
-    if not isinstance(raw, Mapping):
-        raise InvalidInputError(f"{source} must be a mapping with a 'predicates' section")
-    try:
-        return _CatalogueConfig.model_validate(dict(raw))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise InvalidInputError(f"invalid predicate catalogue in {source}: {problems}") from None
-
-
-def _read_config(path: Path) -> _CatalogueConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read predicate catalogue {path}: {exc}") from None
-    return _parse_yaml(text, str(path))
-
-
-def _parse_yaml(text: str, source: str) -> _CatalogueConfig:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(f"predicate catalogue {source} is not valid YAML: {exc}") from None
-    return _parse_config(raw, source)
-
-
-def default_catalogue_text() -> tuple[str, str]:
-    """The shipped catalogue's YAML text and where it was found.
-
-    An installed package carries it as ``graphmem/data/predicates.yaml`` (or, when the
-    whole ``schemas/`` directory is packaged, ``graphmem/schemas/predicates.yaml``); a
-    source checkout reads the repository's ``schemas/predicates.yaml``.
-    """
-    package = resources.files("graphmem")
-    candidates = [
-        package / "data" / "predicates.yaml",
-        package / "schemas" / "predicates.yaml",
-        Path(__file__).resolve().parents[2] / "schemas" / "predicates.yaml",
-    ]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8"), str(candidate)
-    tried = ", ".join(str(candidate) for candidate in candidates)
-    raise InvalidInputError(f"the predicate catalogue is missing (looked for {tried})")
+    return tuple(p for p in phrases if phrase_key(phrasing.words(p)) not in claimed)
 
 
 @cache
 def _default_catalogue() -> PredicateCatalogue:
     text, source = default_catalogue_text()
-    return _build({}, _Phrasing(), _parse_yaml(text, source), steal=False)
+    return _build({}, _Phrasing(), parse_yaml(text, source), steal=False)

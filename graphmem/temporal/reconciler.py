@@ -39,21 +39,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 
 from graphmem.errors import InvalidIdentifierError, InvalidInputError, ScopeViolationError
 from graphmem.models.records import ExpiryReason, Fact
-from graphmem.models.scope import Scope
 from graphmem.models.time import LATEST_SUPPORTED, ensure_utc, utcnow
-from graphmem.temporal.predicates import PredicateCatalogue, PredicateSpec, normalize_predicate
+from graphmem.temporal.predicates import PredicateCatalogue, normalize_predicate
+from graphmem.temporal.versions import VersionIndex, fact_owner, version_start
 from graphmem.temporal.view import TemporalView
 
-_BEGINNING = datetime.min.replace(tzinfo=UTC)
 # Believed at the end of system time: everything except corrected or retracted facts.
 _LATEST_BELIEF = TemporalView(as_of=LATEST_SUPPORTED, known_at=LATEST_SUPPORTED)
-
-_SlotKey = tuple[str, str, uuid.UUID]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +106,7 @@ def reconcile(
     ``valid_at``, with a non-canonical predicate, or with an id already in use.
     """
     now = ensure_utc(now, field="now")
-    owners = {_owner(fact) for fact in (*candidates, *existing)}
+    owners = {fact_owner(fact) for fact in (*candidates, *existing)}
     if len(owners) > 1:
         raise ScopeViolationError(f"reconcile compares one owner's facts, got {sorted(owners)}")
     run = _Reconciliation(catalogue, now)
@@ -156,7 +152,7 @@ def reopen_closed_by(
     """
     now = ensure_utc(now, field="now") if now is not None else utcnow()
     going = {f.id for f in facts if f.episode_ids and set(f.episode_ids) <= {episode_id}}
-    versions = _Versions(catalogue or PredicateCatalogue.default())
+    versions = VersionIndex(catalogue or PredicateCatalogue.default())
     for fact in facts:
         if fact.id in going or fact.id in versions.facts or not _LATEST_BELIEF.believed(fact):
             continue
@@ -168,7 +164,7 @@ def reopen_closed_by(
         fact = versions.facts[original.id] = original.model_copy()
         fact.invalid_at = fact.expired_at = fact.expired_reason = None
         fact.superseded_by = fact.closed_by_episode_id = None
-        follower = versions.next_version(fact, _start(fact))
+        follower = versions.next_version(fact, version_start(fact))
         if follower is not None:
             _close_before(fact, follower, original, now=now, undone=episode_id)
         if fact != original:
@@ -180,7 +176,7 @@ def _close_before(
     fact: Fact, follower: Fact, original: Fact, *, now: datetime, undone: uuid.UUID
 ) -> None:
     """Close a re-opened ``fact`` where ``follower`` begins, keeping an unchanged closure."""
-    fact.invalid_at = _start(follower)
+    fact.invalid_at = version_start(follower)
     fact.superseded_by = follower.id
     fact.closed_by_episode_id = _first_episode(follower, other_than=undone)
     kept = (original.superseded_by, original.invalid_at) == (follower.id, fact.invalid_at)
@@ -190,22 +186,8 @@ def _close_before(
         fact.expired_at, fact.expired_reason = now, ExpiryReason.SUPERSEDED
 
 
-@lru_cache(maxsize=4096)
-def _owner_of(user_id: str | None, agent_id: str | None, run_id: str | None) -> str:
-    return Scope.model_construct(user_id=user_id, agent_id=agent_id, run_id=run_id).owner
-
-
-def _owner(fact: Fact) -> str:
-    """``fact.owner``, memoized: building it per fact dominated reconciling large slots."""
-    return _owner_of(fact.user_id, fact.agent_id, fact.run_id)
-
-
-def _start(fact: Fact) -> datetime:
-    return fact.valid_at if fact.valid_at is not None else _BEGINNING
-
-
 def _covers(fact: Fact, moment: datetime) -> bool:
-    return _start(fact) <= moment and (fact.invalid_at is None or moment < fact.invalid_at)
+    return version_start(fact) <= moment and (fact.invalid_at is None or moment < fact.invalid_at)
 
 
 def _first_episode(fact: Fact, other_than: uuid.UUID | None = None) -> uuid.UUID | None:
@@ -215,7 +197,7 @@ def _first_episode(fact: Fact, other_than: uuid.UUID | None = None) -> uuid.UUID
 def _check_candidate(candidate: Fact, seen_ids: set[uuid.UUID]) -> datetime:
     if candidate.valid_at is None and candidate.invalid_at is None:
         raise InvalidInputError(f"candidate fact {candidate.id} needs valid_at or invalid_at")
-    if candidate.invalid_at is not None and candidate.invalid_at <= _start(candidate):
+    if candidate.invalid_at is not None and candidate.invalid_at <= version_start(candidate):
         raise InvalidInputError(f"candidate fact {candidate.id} ends before it begins")
     if normalize_predicate(candidate.predicate) != candidate.predicate:
         raise InvalidIdentifierError(
@@ -224,77 +206,14 @@ def _check_candidate(candidate: Fact, seen_ids: set[uuid.UUID]) -> datetime:
     if candidate.id in seen_ids:
         raise InvalidInputError(f"candidate fact id {candidate.id} is already in use")
     seen_ids.add(candidate.id)
-    return _start(candidate)
-
-
-class _Versions:
-    """Believed fact versions, indexed by the slots they occupy."""
-
-    def __init__(self, catalogue: PredicateCatalogue) -> None:
-        self.catalogue = catalogue
-        self.facts: dict[uuid.UUID, Fact] = {}
-        self._slots: dict[_SlotKey, list[uuid.UUID]] = {}
-        self._specs: dict[str, PredicateSpec] = {}
-
-    def spec(self, predicate: str) -> PredicateSpec:
-        if predicate not in self._specs:
-            self._specs[predicate] = self.catalogue.spec(predicate)
-        return self._specs[predicate]
-
-    def slot_keys(self, fact: Fact) -> list[_SlotKey]:
-        owner = _owner(fact)
-        keys = [(owner, fact.predicate, fact.subject_id)]
-        if self.spec(fact.predicate).symmetric and fact.object_id != fact.subject_id:
-            keys.append((owner, fact.predicate, fact.object_id))
-        return keys
-
-    def add(self, fact: Fact) -> None:
-        self.facts[fact.id] = fact
-        for key in self.slot_keys(fact):
-            self._slots.setdefault(key, []).append(fact.id)
-
-    def in_slot(self, key: _SlotKey) -> list[Fact]:
-        return [self.facts[fact_id] for fact_id in self._slots.get(key, [])]
-
-    @staticmethod
-    def partner(fact: Fact, entity: uuid.UUID) -> uuid.UUID:
-        """The other end of ``fact`` as seen from ``entity``."""
-        return fact.object_id if fact.subject_id == entity else fact.subject_id
-
-    def same_relation(self, a: Fact, b: Fact) -> bool:
-        if (_owner(a), a.predicate) != (_owner(b), b.predicate):
-            return False
-        if (a.subject_id, a.object_id) == (b.subject_id, b.object_id):
-            return True
-        swapped = (a.subject_id, a.object_id) == (b.object_id, b.subject_id)
-        return swapped and self.spec(a.predicate).symmetric
-
-    def chains(self, fact: Fact) -> list[list[Fact]]:
-        """The versions ``fact`` competes with, one list per slot it occupies."""
-        one_valued = self.spec(fact.predicate).one_valued
-        chains = []
-        for key in self.slot_keys(fact):
-            partner = self.partner(fact, key[2])
-            chains.append(
-                [
-                    version
-                    for version in self.in_slot(key)
-                    if one_valued or self.partner(version, key[2]) == partner
-                ]
-            )
-        return chains
-
-    def next_version(self, fact: Fact, moment: datetime) -> Fact | None:
-        """The earliest version starting after ``moment`` in any of ``fact``'s chains."""
-        later = [v for chain in self.chains(fact) for v in chain if _start(v) > moment]
-        return min(later, key=_start) if later else None
+    return version_start(candidate)
 
 
 class _Reconciliation:
     """The working state of one :func:`reconcile` call."""
 
     def __init__(self, catalogue: PredicateCatalogue, now: datetime) -> None:
-        self.versions = _Versions(catalogue)
+        self.versions = VersionIndex(catalogue)
         self.now = now
         self._originals: dict[uuid.UUID, Fact] = {}
         self._inserted: dict[uuid.UUID, None] = {}
@@ -302,7 +221,7 @@ class _Reconciliation:
         self._restated: dict[uuid.UUID, None] = {}
 
     def apply_candidate(self, candidate: Fact) -> None:
-        start = _start(candidate)
+        start = version_start(candidate)
         chains = self.versions.chains(candidate)
         if candidate.valid_at is None and candidate.invalid_at is not None:
             # Ended at a known time, started at an unknown one: it restates a version of
@@ -313,7 +232,7 @@ class _Reconciliation:
                 v
                 for chain in chains
                 for v in chain
-                if _start(v) < end and self.versions.same_relation(v, candidate)
+                if version_start(v) < end and self.versions.same_relation(v, candidate)
             ]
         else:
             covering = list(
@@ -321,10 +240,10 @@ class _Reconciliation:
             )
             restated = [v for v in covering if self.versions.same_relation(v, candidate)]
         if restated:
-            self._restate(max(restated, key=_start), candidate)
+            self._restate(max(restated, key=version_start), candidate)
             return
         followers = [
-            min((v for v in chain if _start(v) > start), key=_start, default=None)
+            min((v for v in chain if version_start(v) > start), key=version_start, default=None)
             for chain in chains
         ]
         target = followers[0]
@@ -332,7 +251,7 @@ class _Reconciliation:
             target is not None
             and all(follower is target for follower in followers)
             and self.versions.same_relation(target, candidate)
-            and (candidate.invalid_at is None or candidate.invalid_at >= _start(target))
+            and (candidate.invalid_at is None or candidate.invalid_at >= version_start(target))
         ):
             for version in covering:
                 self._supersede(version, start, target, candidate)
@@ -352,7 +271,7 @@ class _Reconciliation:
             ):
                 continue
             version = self._writable(version)
-            version.invalid_at = max(ended_at, _start(version))
+            version.invalid_at = max(ended_at, version_start(version))
             version.expired_at = self.now
             version.expired_reason = ExpiryReason.ENDED
             version.closed_by_episode_id = ending.episode_id
@@ -380,14 +299,14 @@ class _Reconciliation:
         return self.versions.facts[fact.id]
 
     def _insert(self, new: Fact, covering: list[Fact], followers: list[Fact | None]) -> None:
-        start = _start(new)
+        start = version_start(new)
         for version in covering:
             self._supersede(version, start, new, new)
         later = [follower for follower in followers if follower is not None]
         if later:
-            follower = min(later, key=_start)
-            if new.invalid_at is None or new.invalid_at > _start(follower):
-                new.invalid_at = _start(follower)
+            follower = min(later, key=version_start)
+            if new.invalid_at is None or new.invalid_at > version_start(follower):
+                new.invalid_at = version_start(follower)
                 new.expired_at = self.now
                 new.expired_reason = ExpiryReason.ARRIVED_CLOSED
                 new.superseded_by = follower.id
@@ -399,7 +318,7 @@ class _Reconciliation:
 
     def _restate(self, target: Fact, candidate: Fact) -> None:
         target = self._writable(target)
-        old_start = _start(target)
+        old_start = version_start(target)
         target.episode_ids = list(dict.fromkeys((*target.episode_ids, *candidate.episode_ids)))
         target.confidence = max(target.confidence, candidate.confidence)
         if candidate.valid_at is not None and candidate.valid_at < old_start:
@@ -419,7 +338,7 @@ class _Reconciliation:
     def _supersede(self, version: Fact, at: datetime, successor: Fact, cause: Fact) -> None:
         """End ``version`` at ``at``: ``successor`` holds from then on."""
         version = self._writable(version)
-        version.invalid_at = max(at, _start(version))
+        version.invalid_at = max(at, version_start(version))
         version.superseded_by = successor.id
         if version.expired_at is None:
             version.expired_at = self.now

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphmem.errors import InvalidInputError
-from graphmem.writing.ingest import TripleInput
 from graphmem.writing.messages import MAX_NAME_CHARS, check_metadata, check_text, check_timestamp
+from graphmem.writing.triple_draft import TripleInput
 
 _TRIPLE_KEYS = frozenset(
     {

@@ -11,7 +11,7 @@ import functools
 import json
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,10 +95,35 @@ def select_fact_edges(
 ) -> list[FactEdge]:
     """Edges of the scope's facts with subject or object among ``entity_ids``; with
     ``per_entity``, at most that many per entity, the most recently learned first."""
+    rows = rows_touching(
+        conn,
+        EDGE_COLUMNS,
+        scope,
+        entity_ids,
+        include_expired=include_expired,
+        per_entity=per_entity,
+        plain=True,  # plain tuples: no per-row mapping object
+    )
+    return [_edge(row) for row in rows]
+
+
+def rows_touching(
+    conn: sqlite3.Connection,
+    columns: str,
+    scope: Scope,
+    entity_ids: Sequence[uuid.UUID],
+    *,
+    include_expired: bool,
+    per_entity: int | None = None,
+    plain: bool = False,
+) -> Iterator[Any]:
+    """``columns`` (the first being ``id``) of each of the scope's facts with subject or
+    object among ``entity_ids``, once each; as plain tuples when ``plain``, else as the
+    connection's rows."""
     where, params = scope_clause(scope)
     if not include_expired:
         where += " AND expired_at IS NULL"
-    found: dict[str, FactEdge] = {}
+    seen: set[str] = set()
     for chunk in batched(list(entity_ids), _CHUNK):
         ids = [str(i) for i in chunk]
         marks = ",".join("?" * len(ids))
@@ -106,31 +131,33 @@ def select_fact_edges(
         if per_entity is None:
             statements = [
                 (
-                    f"SELECT {EDGE_COLUMNS} FROM facts WHERE {column} IN ({marks}) AND {where}",
+                    f"SELECT {columns} FROM facts WHERE {column} IN ({marks}) AND {where}",
                     [*ids, *params],
                 )
                 for column in ("subject_id", "object_id")
             ]
         else:
-            statements = [(_capped(marks, where), [*ids, *params, *ids, *params, per_entity])]
+            capped = _capped(columns, marks, where)
+            statements = [(capped, [*ids, *params, *ids, *params, per_entity])]
         for sql, values in statements:
             cursor = conn.execute(sql, values)
-            cursor.row_factory = None  # plain tuples: no per-row mapping object
+            if plain:
+                cursor.row_factory = None
             for row in cursor:
-                if row[0] not in found:
-                    found[row[0]] = _edge(row)
-    return list(found.values())
+                if row[0] not in seen:
+                    seen.add(row[0])
+                    yield row
 
 
-def _capped(marks: str, where: str) -> str:
+def _capped(columns: str, marks: str, where: str) -> str:
     """The neighbourhood with at most ``?`` facts per entity (either end), newest first:
     a hub entity must not pull its whole degree into every search that touches it."""
     return (
-        f"SELECT {EDGE_COLUMNS} FROM ("
+        f"SELECT {columns} FROM ("
         f"SELECT *, ROW_NUMBER() OVER (PARTITION BY anchor ORDER BY created_at DESC, id DESC) AS n "
-        f"FROM (SELECT subject_id AS anchor, {EDGE_COLUMNS} FROM facts "
+        f"FROM (SELECT subject_id AS anchor, {columns} FROM facts "
         f"WHERE subject_id IN ({marks}) AND {where} UNION ALL "
-        f"SELECT object_id AS anchor, {EDGE_COLUMNS} FROM facts "
+        f"SELECT object_id AS anchor, {columns} FROM facts "
         f"WHERE object_id IN ({marks}) AND {where})"
         ") WHERE n <= ?"
     )

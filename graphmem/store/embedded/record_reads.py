@@ -16,7 +16,7 @@ from graphmem.models.scope import Scope
 from graphmem.store.base import batched
 from graphmem.store.embedded import codec
 from graphmem.store.embedded.connection import scope_clause
-from graphmem.store.embedded.edges import parse_id
+from graphmem.store.embedded.edges import parse_id, rows_touching
 
 _CHUNK = 400
 """Ids per statement, well under SQLite's limit on bound parameters."""
@@ -119,22 +119,10 @@ def facts_of_entities(
     include_expired: bool = False,
 ) -> list[Fact]:
     """Facts in the scope with subject or object among ``entity_ids``."""
-    where, params = scope_clause(scope)
-    if not include_expired:
-        where += " AND expired_at IS NULL"
-    found: dict[str, Fact] = {}
-    for chunk in batched(list(entity_ids), _CHUNK):
-        ids = [str(i) for i in chunk]
-        marks = ",".join("?" * len(ids))
-        for column in ("subject_id", "object_id"):
-            rows = conn.execute(
-                f"SELECT {codec.FACT_COLUMNS} FROM facts WHERE {column} IN ({marks}) AND {where}",
-                [*ids, *params],
-            )
-            for row in rows:
-                if row["id"] not in found:
-                    found[row["id"]] = codec.row_fact(row)
-    return list(found.values())
+    rows = rows_touching(
+        conn, codec.FACT_COLUMNS, scope, entity_ids, include_expired=include_expired
+    )
+    return [codec.row_fact(row) for row in rows]
 
 
 def mentions_of_episodes(
