@@ -12,6 +12,7 @@ from graphmem import Memory, MemoryConfig
 from graphmem.errors import (
     EmbedderMismatchError,
     InvalidFilterError,
+    InvalidIdentifierError,
     InvalidInputError,
     NotFoundError,
     ScopeRequiredError,
@@ -255,3 +256,15 @@ def test_get_returns_each_kind(memory: Memory) -> None:
     assert isinstance(memory.get(result.facts_added[0].id), Fact)
     assert isinstance(memory.get(result.entities[0].id), Entity)
     assert isinstance(memory.get(str(result.episodes[0].id)), Episode)
+
+
+def test_facts_with_the_reserved_mentions_predicate_are_refused_and_nothing_is_written(
+    memory: Memory,
+) -> None:
+    with pytest.raises(InvalidIdentifierError, match="reserved"):
+        memory.add_facts(
+            [("Maya", "likes", "tea"), ("Maya", "mentions", "Denver")], user_id="maya"
+        )
+    assert memory.stats(user_id="maya").facts == 0
+    stored = memory.add_facts([("Maya", "is", "an engineer")], user_id="maya")
+    assert [f.predicate for f in stored.facts_added] == ["is"]

@@ -135,7 +135,7 @@ GOLDEN_ADD = [
     "UNWIND $ids AS id\nMATCH (s:FactSource {fact_id: id})\nDELETE s",
     "UNWIND $rows AS row\nMERGE (k:FactRecord {id: row.id})\nSET k = row",
     "UNWIND $rows AS row\nMATCH (s:Entity {id: row.subject_id})\n"
-    "MATCH (o:Entity {id: row.object_id})\nCREATE (s)-[r:WORKS_AT]->(o)\nSET r = row\n"
+    "MATCH (o:Entity {id: row.object_id})\nCREATE (s)-[r:`WORKS_AT`]->(o)\nSET r = row\n"
     "RETURN collect(row.id) AS created",
     "UNWIND $rows AS row\nCREATE (:FactSource {fact_id: row.fact_id, episode_id: row.episode_id})",
     "UNWIND $rows AS row\nMATCH (ep:Episode {id: row.episode_id})\n"
@@ -168,8 +168,8 @@ def test_facts_are_grouped_into_one_statement_per_relationship_type() -> None:
         for rel_type, rows in statements.fact_relationship_groups([fact, lives, fact]).items()
     ]
     assert [statement.text.splitlines()[3] for statement in created] == [
-        "CREATE (s)-[r:WORKS_AT]->(o)",
-        "CREATE (s)-[r:LIVES_IN]->(o)",
+        "CREATE (s)-[r:`WORKS_AT`]->(o)",
+        "CREATE (s)-[r:`LIVES_IN`]->(o)",
     ]
 
 

@@ -412,3 +412,8 @@ def test_missing_catalogue_file_is_a_typed_error(tmp_path: Path) -> None:
         PredicateCatalogue.from_file(tmp_path / "absent.yaml")
     with pytest.raises(InvalidInputError, match="mapping or a path"):
         CATALOGUE.extended(["likes"])  # type: ignore[arg-type]
+
+
+def test_the_mentions_predicate_is_reserved_on_every_backend() -> None:
+    with pytest.raises(InvalidIdentifierError, match="reserved"):
+        normalize_predicate("Mentions")

@@ -15,6 +15,8 @@ from graphmem.errors import InvalidIdentifierError
 
 MAX_PREDICATE_LENGTH = 64
 """Longest canonical predicate accepted (characters, after normalization)."""
+RESERVED_PREDICATES = frozenset({"mentions"})
+"""Predicates no fact may use, on any backend: the graph's own episode-to-entity edges."""
 
 _RELATIONSHIP_TYPE = re.compile(r"[A-Z][A-Z0-9_]*")
 _APOSTROPHES = frozenset("'`\u2018\u2019\u02bc")
@@ -62,6 +64,11 @@ def normalize_predicate(text: str) -> str:
     if len(name) > MAX_PREDICATE_LENGTH:
         raise InvalidIdentifierError(
             f"predicate {text!r} is longer than {MAX_PREDICATE_LENGTH} characters"
+        )
+    if name in RESERVED_PREDICATES:
+        raise InvalidIdentifierError(
+            f"predicate {text!r} is reserved: graphmem links episodes to the entities they "
+            "mention with it; rename it (for example 'talks_about')"
         )
     return name
 

@@ -66,10 +66,8 @@ def relationship_type(predicate: str) -> str:
         )
     candidate = predicate.upper()
     _check_length(candidate, "relationship type")
-    if candidate in CYPHER_KEYWORDS:
-        raise InvalidIdentifierError(
-            f"predicate {predicate!r} maps to the Cypher keyword {candidate}; rename it"
-        )
+    # A keyword such as IS or IN is a fine type once quoted (statements backtick every
+    # relationship type), so "is" and "in" predicates are stored as on every backend.
     if candidate in STRUCTURAL_RELATIONSHIP_TYPES:
         raise InvalidIdentifierError(
             f"predicate {predicate!r} maps to {candidate}, which graphmem reserves for "
@@ -79,14 +77,16 @@ def relationship_type(predicate: str) -> str:
 
 
 def validate_relationship_type(name: str) -> str:
-    """Return ``name`` if it is a safe relationship type, else raise InvalidIdentifierError."""
+    """Return ``name`` if it is a safe relationship type, else raise InvalidIdentifierError.
+
+    A safe type has no character that could end a backtick-quoted name; statements
+    always quote it, so Cypher keywords are allowed.
+    """
     if not isinstance(name, str) or not _RELATIONSHIP_TYPE.fullmatch(name):
         raise InvalidIdentifierError(
             f"{name!r} is not a safe relationship type (expected [A-Z][A-Z0-9_]*)"
         )
     _check_length(name, "relationship type")
-    if name in CYPHER_KEYWORDS:
-        raise InvalidIdentifierError(f"{name!r} is a Cypher keyword, not a relationship type")
     return name
 
 

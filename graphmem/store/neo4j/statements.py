@@ -156,7 +156,7 @@ def create_fact_relationships(rel_type: str, rows: list[dict[str, Any]]) -> Stat
         "UNWIND $rows AS row\n"
         "MATCH (s:Entity {id: row.subject_id})\n"
         "MATCH (o:Entity {id: row.object_id})\n"
-        f"CREATE (s)-[r:{validate_relationship_type(rel_type)}]->(o)\n"
+        f"CREATE (s)-[r:`{validate_relationship_type(rel_type)}`]->(o)\n"
         "SET r = row\n"
         "RETURN collect(row.id) AS created",
         {"rows": rows},
