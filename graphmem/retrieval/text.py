@@ -6,23 +6,14 @@ import functools
 import re
 import unicodedata
 
+from graphmem.stopwords import ENGLISH_STOPWORDS
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _ARTICLES = frozenset({"the", "a", "an"})
 
 # Words that never make a name on their own ("I", "me", "it"): an entity named by
-# nothing but these would "match" almost every query.
-_STOPWORD_TEXT = """
-    a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers herself him himself his how i if in
-    into is it its itself just me more most my myself no nor not now of off on once only or
-    other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves s t don didn doesn isn wasn aren weren won ll ve re d m o y user
-    assistant
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# nothing but these would "match" almost every query. Chat roles are among them.
+STOPWORDS = ENGLISH_STOPWORDS | {"user", "assistant"}
 
 
 def tokens(text: str) -> list[str]:

@@ -6,18 +6,10 @@ import hashlib
 import json
 import re
 
-# A compact English stopword list: words that carry no topic and would make every
-# document match. (Queries are natural-language questions.) A word list reads best as text.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers herself him himself his how i if in
-    into is it its itself just me more most my myself no nor not now of off on once only or
-    other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves s t don didn doesn isn wasn aren weren won ll ve re d m o y""".split()  # noqa: SIM905
-)
+from graphmem.stopwords import ENGLISH_STOPWORDS
+
+# Queries are natural-language questions: their stopwords would make every document match.
+STOPWORDS = ENGLISH_STOPWORDS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_TERMS = 32
