@@ -177,12 +177,10 @@ def test_narrowed_scopes_filter_without_losing_results(store: GraphStore) -> Non
     assert [e.id for e in store.list_episodes(run_one, limit=10)] == [target.id]
 
 
-def test_adjacency_is_undirected_and_history_keeps_expired(store: GraphStore) -> None:
-    made = populate(store, ALICE)
-    denver, lives = made["denver"], made["lives"]
-    assert {f.id for f in store.facts_of_entities(ALICE, [denver.id])} == {lives.id}  # type: ignore[attr-defined]
-    closed = lives.model_copy(
-        update={  # type: ignore[attr-defined]
+def supersede(store: GraphStore, fact: Fact) -> Fact:
+    """Store ``fact`` closed as superseded (valid until 2026-04-01); returns the closed version."""
+    closed = fact.model_copy(
+        update={
             "invalid_at": datetime(2026, 4, 1, tzinfo=UTC),
             "expired_at": datetime.now(UTC),
             "expired_reason": ExpiryReason.SUPERSEDED,
@@ -190,6 +188,14 @@ def test_adjacency_is_undirected_and_history_keeps_expired(store: GraphStore) ->
     )
     with store.transaction() as tx:
         tx.put_facts([closed])
+    return closed
+
+
+def test_adjacency_is_undirected_and_history_keeps_expired(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    denver, lives = made["denver"], made["lives"]
+    assert {f.id for f in store.facts_of_entities(ALICE, [denver.id])} == {lives.id}  # type: ignore[attr-defined]
+    supersede(store, lives)  # type: ignore[arg-type]
     assert store.facts_of_entities(ALICE, [denver.id]) == []  # type: ignore[attr-defined]
     [again] = store.facts_of_entities(ALICE, [denver.id], include_expired=True)  # type: ignore[attr-defined]
     assert again.expired_reason == ExpiryReason.SUPERSEDED
@@ -206,15 +212,7 @@ def test_fact_edges_are_the_facts_of_entities_without_text(store: GraphStore) ->
     assert set(edges) == set(facts) and lives.id in edges  # type: ignore[attr-defined]
     for fact_id, edge in edges.items():
         assert edge == FactEdge.of(facts[fact_id])
-    closed = lives.model_copy(
-        update={  # type: ignore[attr-defined]
-            "invalid_at": datetime(2026, 4, 1, tzinfo=UTC),
-            "expired_at": datetime.now(UTC),
-            "expired_reason": ExpiryReason.SUPERSEDED,
-        }
-    )
-    with store.transaction() as tx:
-        tx.put_facts([closed])
+    closed = supersede(store, lives)  # type: ignore[arg-type]
     assert lives.id not in {e.id for e in store.fact_edges_of_entities(ALICE, entity_ids)}  # type: ignore[attr-defined]
     history = store.fact_edges_of_entities(ALICE, entity_ids, include_expired=True)
     assert {e.id: e for e in history}[closed.id] == FactEdge.of(closed)
