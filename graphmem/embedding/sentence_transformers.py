@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphmem.embedding.base import Vectors
+from graphmem.embedding.cache import VectorCache
 from graphmem.errors import GraphmemError
 
 if TYPE_CHECKING:
@@ -72,8 +73,12 @@ class SentenceTransformerEmbedder:
     ) -> None:
         self._model_name = model
         self._batch_size = batch_size
-        self._cache: OrderedDict[str, Vectors] = OrderedDict()
-        self._cache_size = query_cache_size
+        # Queries are kept whatever their length: it is the same question asked again.
+        self._queries = (
+            VectorCache(max_entries=query_cache_size, max_text_chars=sys.maxsize)
+            if query_cache_size > 0
+            else None
+        )
         self._lock = threading.Lock()
         self._model = self._load(model, device, threads)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or (
@@ -163,13 +168,11 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one query, with an LRU cache (queries repeat in chat applications)."""
-        cached = self._cache.get(text)
+        cached = None if self._queries is None else self._queries.get(self._model_name, text)
         if cached is not None:
-            self._cache.move_to_end(text)
             return cached
         vector: Vectors = self.embed([text])[0]
         vector.setflags(write=False)
-        self._cache[text] = vector
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        if self._queries is not None:
+            self._queries.put(self._model_name, text, vector)
         return vector
