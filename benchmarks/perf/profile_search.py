@@ -1,0 +1,72 @@
+"""Where search spends its CPU: cProfile over the perf benchmark's queries.
+
+Runs every query of a ``build`` phase once to warm up, times them (CPU ms per search,
+wall p50/p95), then profiles a second pass and prints the top functions.
+
+    .venv/bin/python benchmarks/perf/profile_search.py \
+        --store benchmarks/out/perf/store-10000 --queries benchmarks/out/perf/queries-10000.json
+
+The store is copied to a temporary directory first, so the original is never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphmem import Memory, MemoryConfig
+from graphmem.models.scope import Scope
+from graphmem.retrieval import Retriever
+
+
+def run(retriever: Retriever, queries: list[dict[str, Any]]) -> list[float]:
+    """Wall seconds of each search, precomputed query vectors, default settings."""
+    timings = []
+    for query in queries:
+        start = time.perf_counter()
+        retriever.search(
+            query["text"], Scope.of(user_id=query["user_id"]), query_vector=query["vector"]
+        )
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, required=True, help="a store from the build phase")
+    parser.add_argument("--queries", type=Path, required=True, help="its queries JSON")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key")
+    parser.add_argument("--top", type=int, default=40, help="functions to print")
+    args = parser.parse_args()
+    queries = json.loads(args.queries.read_text())
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "store"
+        shutil.copytree(args.store, copy)
+        with Memory(MemoryConfig(path=copy, use_llm=False)) as memory:
+            retriever = Retriever(memory.store, memory.embedder)
+            run(retriever, queries)  # warm up: vector index, page cache, id caches
+            cpu = time.process_time()
+            timings = np.asarray(run(retriever, queries)) * 1000
+            cpu_ms = (time.process_time() - cpu) * 1000 / len(queries)
+            print(
+                f"{len(queries)} searches: {cpu_ms:.1f} CPU ms each; wall p50 "
+                f"{np.percentile(timings, 50):.1f} ms, p95 {np.percentile(timings, 95):.1f} ms"
+            )
+            profile = cProfile.Profile()
+            profile.enable()
+            run(retriever, queries)
+            profile.disable()
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
