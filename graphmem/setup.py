@@ -66,6 +66,7 @@ def build_store(
         info,
         busy_timeout=config.busy_timeout,
         durability=config.durability,
+        edge_cache_facts=config.edge_cache_facts,
         progress=progress,
     )
 

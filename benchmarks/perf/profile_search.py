@@ -46,12 +46,19 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, required=True, help="its queries JSON")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key")
     parser.add_argument("--top", type=int, default=40, help="functions to print")
+    parser.add_argument(
+        "--edge-cache-facts",
+        type=int,
+        default=MemoryConfig().edge_cache_facts,
+        help="MemoryConfig.edge_cache_facts (0: every neighbourhood read from SQLite)",
+    )
     args = parser.parse_args()
     queries = json.loads(args.queries.read_text())
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "store"
         shutil.copytree(args.store, copy)
-        with Memory(MemoryConfig(path=copy, use_llm=False)) as memory:
+        config = MemoryConfig(path=copy, use_llm=False, edge_cache_facts=args.edge_cache_facts)
+        with Memory(config) as memory:
             retriever = Retriever(memory.store, memory.embedder)
             run(retriever, queries)  # warm up: vector index, page cache, id caches
             cpu = time.process_time()

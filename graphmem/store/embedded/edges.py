@@ -33,7 +33,8 @@ parse_id = functools.lru_cache(maxsize=1 << 18)(uuid.UUID)
 """``uuid.UUID(text)``, cached: parsing is most of the cost of a slim row."""
 
 
-def _edge(row: tuple[Any, ...]) -> FactEdge:
+def edge_of_row(row: tuple[Any, ...]) -> FactEdge:
+    """The edge of a row of :data:`EDGE_COLUMNS`."""
     (
         fact_id,
         subject_id,
@@ -81,7 +82,7 @@ def select_edges_by_ids(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> l
             [str(i) for i in chunk],
         )
         cursor.row_factory = None
-        edges.extend(_edge(row) for row in cursor)
+        edges.extend(edge_of_row(row) for row in cursor)
     return edges
 
 
@@ -104,7 +105,7 @@ def select_fact_edges(
         per_entity=per_entity,
         plain=True,  # plain tuples: no per-row mapping object
     )
-    return [_edge(row) for row in rows]
+    return [edge_of_row(row) for row in rows]
 
 
 def rows_touching(

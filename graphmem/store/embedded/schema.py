@@ -127,6 +127,22 @@ CREATE TABLE IF NOT EXISTS index_log (
     op TEXT NOT NULL
 );
 
+-- Every change to a fact row, for the in-memory edge cache of searches (rowids only:
+-- the cache re-reads the rows). Compacted to the newest entries as it grows.
+CREATE TABLE IF NOT EXISTS fact_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    fact_rowid INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS facts_log_insert AFTER INSERT ON facts BEGIN
+    INSERT INTO fact_log (fact_rowid) VALUES (new.rowid);
+END;
+CREATE TRIGGER IF NOT EXISTS facts_log_update AFTER UPDATE ON facts BEGIN
+    INSERT INTO fact_log (fact_rowid) VALUES (new.rowid);
+END;
+CREATE TRIGGER IF NOT EXISTS facts_log_delete AFTER DELETE ON facts BEGIN
+    INSERT INTO fact_log (fact_rowid) VALUES (old.rowid);
+END;
+
 CREATE TABLE IF NOT EXISTS retention_policies (
     scope_key TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -143,8 +159,7 @@ ADDED_COLUMNS = (("episodes", "expires_at", "TEXT"), ("facts", "expires_at", "TE
 EXPIRY_INDEXES = (
     "CREATE INDEX IF NOT EXISTS episodes_by_expiry ON episodes (expires_at) "
     "WHERE expires_at IS NOT NULL",
-    "CREATE INDEX IF NOT EXISTS facts_by_expiry ON facts (expires_at) "
-    "WHERE expires_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS facts_by_expiry ON facts (expires_at) WHERE expires_at IS NOT NULL",
 )
 
 
@@ -171,6 +186,7 @@ def migrate_schema(conn: sqlite3.Connection) -> None:
         conn.execute(
             "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
         )
+
 
 # The keyword index: FTS5 tables kept in sync by triggers, inside each write transaction.
 # ``scope`` holds one opaque token per owner so that a search intersects the owner's

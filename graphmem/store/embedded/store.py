@@ -34,6 +34,7 @@ from graphmem.store.base import (
 )
 from graphmem.store.embedded import index_search, record_reads
 from graphmem.store.embedded.connection import connect, translate
+from graphmem.store.embedded.edge_cache import EdgeCache, compact_fact_log
 from graphmem.store.embedded.edges import select_edges_by_ids, select_fact_edges
 from graphmem.store.embedded.erasure import count_records, erase_everything, erase_scope
 from graphmem.store.embedded.integrity import check_store, repair_references
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 DATABASE_FILE = "graph.sqlite3"
 VECTOR_DIR = "vectors"
+_COMPACT_EVERY = 1_000
+"""Write transactions between compactions of the fact change log."""
 
 
 class EmbeddedStore:
@@ -62,6 +65,7 @@ class EmbeddedStore:
         busy_timeout: float = 30.0,
         durability: str = "normal",
         exact_threshold: int = 20_000,
+        edge_cache_facts: int = 250_000,
         progress: ProgressCallback | None = None,
     ) -> None:
         self._directory = Path(directory).expanduser()
@@ -80,6 +84,8 @@ class EmbeddedStore:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        self._edges = EdgeCache(edge_cache_facts)
+        self._commits = 0
         self._writer = connect(self._path, busy_timeout=busy_timeout, synchronous=self._synchronous)
         initialize_schema(self._writer, self._path, embedder)
         self._vectors = VectorIndexes(
@@ -134,6 +140,9 @@ class EmbeddedStore:
                 raise translate(exc, self._path) from exc
             try:
                 yield EmbeddedTransaction(conn)
+                self._commits += 1
+                if self._commits % _COMPACT_EVERY == 0:
+                    compact_fact_log(conn)
                 conn.execute("COMMIT")
             except BaseException as exc:
                 with contextlib.suppress(sqlite3.Error):
@@ -208,9 +217,16 @@ class EmbeddedStore:
         include_expired: bool = False,
         per_entity: int | None = None,
     ) -> list[FactEdge]:
-        """Facts in the scope touching any of the entities, as slim edges."""
+        """Facts in the scope touching any of the entities, as slim edges (from memory
+        when the owner fits the edge cache)."""
+        reader = self._reader()
+        cached = self._edges.edges_of_entities(
+            reader, scope, entity_ids, include_expired=include_expired, per_entity=per_entity
+        )
+        if cached is not None:
+            return cached
         return select_fact_edges(
-            self._reader(),
+            reader,
             scope,
             entity_ids,
             include_expired=include_expired,

@@ -1,0 +1,268 @@
+"""The facts of recently searched owners as in-memory adjacency, kept in step with SQLite.
+
+Every search reads the facts around its entities (twice: the seeds, then the
+frontier). From SQLite that costs statements per hop and decoding every row again,
+although the same owner's graph is read query after query. This cache keeps each
+recently searched owner's edges in memory, indexed by entity, newest first.
+
+It never serves stale data. ``fact_log`` records, by trigger and inside the writing
+transaction, the rowid of every fact row inserted, updated or deleted by any
+connection of any process. Before each read the cache replays the entries past the
+last one it applied (re-reading those rows), so a read sees every committed write.
+A log compacted past that point, or too long to replay, empties the cache instead.
+
+Memory is bounded by ``max_facts``: least recently searched owners are dropped first,
+and an owner larger than the whole budget is never cached (its reads go to SQLite).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from graphmem.models.edges import FactEdge
+from graphmem.models.scope import Scope
+from graphmem.store.base import batched
+from graphmem.store.embedded.edges import EDGE_COLUMNS, edge_of_row
+
+REPLAY_LIMIT = 20_000
+"""Log entries worth replaying; further behind, reloading owners on demand is cheaper."""
+LOG_KEEP = 50_000
+"""Log entries compaction leaves in place (a cache further behind reloads)."""
+_CHUNK = 500
+
+Touching = tuple[tuple[int, FactEdge], ...]
+"""(rowid, edge) pairs of the facts touching one entity, the most recently learned first."""
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerEdges:
+    """One owner's facts (every version): by rowid, and by the entities they touch.
+
+    Never mutated once built: a reader may hold it while a writer's changes are
+    applied to a copy.
+    """
+
+    by_rowid: dict[int, FactEdge]
+    touching: dict[uuid.UUID, Touching]
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[int, FactEdge]]) -> OwnerEdges:
+        """Index edges by rowid and by both of their ends."""
+        by_rowid = dict(rows)
+        return cls(by_rowid, _touching(by_rowid, None))
+
+    def changed(self, updates: dict[int, FactEdge | None]) -> OwnerEdges:
+        """A copy with rows replaced, added or (``None``) removed."""
+        by_rowid = dict(self.by_rowid)
+        entities: set[uuid.UUID] = set()
+        for rowid, edge in updates.items():
+            old = by_rowid.pop(rowid, None)
+            if old is not None:
+                entities.update((old.subject_id, old.object_id))
+            if edge is not None:
+                by_rowid[rowid] = edge
+                entities.update((edge.subject_id, edge.object_id))
+        touching = dict(self.touching)
+        for entity in entities:
+            touching.pop(entity, None)
+        touching.update(_touching(by_rowid, entities))
+        return OwnerEdges(by_rowid, touching)
+
+    def around(
+        self,
+        scope: Scope,
+        entity_ids: Sequence[uuid.UUID],
+        *,
+        include_expired: bool,
+        per_entity: int | None,
+    ) -> list[FactEdge]:
+        """What :meth:`EmbeddedStore.fact_edges_of_entities` returns, from memory."""
+        agent_id, run_id = scope.agent_id, scope.run_id
+        seen: set[int] = set()
+        found: list[FactEdge] = []
+        for entity_id in entity_ids:
+            taken = 0
+            for rowid, edge in self.touching.get(entity_id, ()):
+                if per_entity is not None and taken >= per_entity:
+                    break
+                if (
+                    (not include_expired and edge.expired_at is not None)
+                    or (agent_id is not None and edge.agent_id != agent_id)
+                    or (run_id is not None and edge.run_id != run_id)
+                ):
+                    continue
+                taken += 1
+                if rowid not in seen:
+                    seen.add(rowid)
+                    found.append(edge)
+        return found
+
+
+def _touching(
+    by_rowid: dict[int, FactEdge], only: set[uuid.UUID] | None
+) -> dict[uuid.UUID, Touching]:
+    """Entity -> its facts, newest first (``only``: just these entities)."""
+    lists: dict[uuid.UUID, list[tuple[int, FactEdge]]] = {}
+    for rowid, edge in by_rowid.items():
+        for end in dict.fromkeys((edge.subject_id, edge.object_id)):
+            if only is None or end in only:
+                lists.setdefault(end, []).append((rowid, edge))
+    # The order SQLite's per-entity bound uses: learned time, then id, descending.
+    return {
+        entity: tuple(sorted(pairs, key=lambda p: (p[1].created_at, str(p[1].id)), reverse=True))
+        for entity, pairs in lists.items()
+    }
+
+
+class EdgeCache:
+    """Owners' fact edges in memory, at most ``max_facts`` of them (0 disables it)."""
+
+    def __init__(self, max_facts: int) -> None:
+        self._max_facts = max_facts
+        self._owners: OrderedDict[str, OwnerEdges] = OrderedDict()
+        self._owner_of: dict[int, str] = {}
+        """Rowid -> owner, for the cached rows (a deleted row has no owner left to read)."""
+        self._size = 0
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def edges_of_entities(
+        self,
+        conn: sqlite3.Connection,
+        scope: Scope,
+        entity_ids: Sequence[uuid.UUID],
+        *,
+        include_expired: bool,
+        per_entity: int | None,
+    ) -> list[FactEdge] | None:
+        """The scope's facts touching the entities, or None when the owner is not cached
+        (the cache is disabled or the owner is too large for it)."""
+        if self._max_facts <= 0:
+            return None
+        owner = self._current(conn, scope.owner)
+        if owner is None:
+            return None
+        return owner.around(
+            scope, entity_ids, include_expired=include_expired, per_entity=per_entity
+        )
+
+    def clear(self) -> None:
+        """Forget every cached owner (they are reloaded on demand)."""
+        with self._lock:
+            self._forget_all()
+
+    @property
+    def cached_facts(self) -> int:
+        """Facts held in memory now."""
+        return self._size
+
+    # -- keeping in step -------------------------------------------------------------------
+    def _current(self, conn: sqlite3.Connection, owner: str) -> OwnerEdges | None:
+        with self._lock:
+            self._replay(conn)
+            edges = self._owners.get(owner)
+            if edges is not None:
+                self._owners.move_to_end(owner)
+                return edges
+            count_sql = "SELECT count(*) FROM facts WHERE owner = ?"
+            (count,) = conn.execute(count_sql, [owner]).fetchone()
+            if count > self._max_facts:
+                return None
+            cursor = conn.execute(
+                f"SELECT rowid, {EDGE_COLUMNS} FROM facts WHERE owner = ?", [owner]
+            )
+            cursor.row_factory = None
+            edges = OwnerEdges.build((row[0], edge_of_row(row[1:])) for row in cursor)
+            self._owners[owner] = edges
+            self._owner_of.update(dict.fromkeys(edges.by_rowid, owner))
+            self._size += len(edges.by_rowid)
+            while self._size > self._max_facts and len(self._owners) > 1:
+                _, dropped = self._owners.popitem(last=False)
+                self._size -= len(dropped.by_rowid)
+                for rowid in dropped.by_rowid:
+                    del self._owner_of[rowid]
+            return edges
+
+    def _forget_all(self) -> None:
+        self._owners.clear()
+        self._owner_of.clear()
+        self._size = 0
+
+    def _replay(self, conn: sqlite3.Connection) -> None:
+        """Apply the fact rows changed since the last replay to the cached owners."""
+        latest, floor = log_position(conn)
+        if latest == self._seq:
+            return
+        if self._seq < floor or latest - self._seq > REPLAY_LIMIT or latest < self._seq:
+            self._forget_all()  # entries were compacted away (or the store was replaced)
+            self._seq = latest
+            return
+        if self._owners:
+            changed = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT DISTINCT fact_rowid FROM fact_log WHERE seq > ? AND seq <= ?",
+                    [self._seq, latest],
+                )
+            ]
+            self._apply(conn, changed)
+        self._seq = latest
+
+    def _apply(self, conn: sqlite3.Connection, rowids: list[int]) -> None:
+        current: dict[int, tuple[str, FactEdge]] = {}
+        for chunk in batched(rowids, _CHUNK):
+            cursor = conn.execute(
+                f"SELECT rowid, owner, {EDGE_COLUMNS} FROM facts "
+                f"WHERE rowid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            cursor.row_factory = None
+            for row in cursor:
+                current[row[0]] = (row[1], edge_of_row(row[2:]))
+        per_owner: dict[str, dict[int, FactEdge | None]] = {}
+        for rowid in rowids:
+            # Drop the row from its cached owner, then add its current version to its
+            # current owner: a deleted rowid may have been reused by another owner.
+            held_by = self._owner_of.pop(rowid, None)
+            if held_by is not None:
+                per_owner.setdefault(held_by, {})[rowid] = None
+            if rowid in current:
+                name, edge = current[rowid]
+                if name in self._owners:
+                    per_owner.setdefault(name, {})[rowid] = edge
+                    self._owner_of[rowid] = name
+        for name, updates in per_owner.items():
+            before = self._owners[name]
+            after = before.changed(updates)
+            self._owners[name] = after
+            self._size += len(after.by_rowid) - len(before.by_rowid)
+
+
+def log_position(conn: sqlite3.Connection) -> tuple[int, int]:
+    """``(latest, floor)``: the newest ``fact_log`` entry and the last one compacted away."""
+    latest, floor = conn.execute(
+        "SELECT (SELECT max(seq) FROM fact_log), "
+        "(SELECT value FROM meta WHERE key = 'fact_log_floor')"
+    ).fetchone()
+    floor = int(floor or 0)
+    return max(int(latest or 0), floor), floor
+
+
+def compact_fact_log(conn: sqlite3.Connection, keep: int = LOG_KEEP) -> None:
+    """Delete all but the newest ``keep`` log entries; the caller holds the write
+    transaction. The floor recorded in ``meta`` tells caches they fell behind."""
+    latest, floor = log_position(conn)
+    through = latest - keep
+    if through <= floor:
+        return
+    conn.execute("DELETE FROM fact_log WHERE seq <= ?", [through])
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('fact_log_floor', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [str(through)],
+    )

@@ -1,0 +1,275 @@
+"""The embedded store's in-memory edge cache answers exactly as SQLite does.
+
+Search reads neighbourhoods through the cache; a stale or leaky cache would return
+closed facts as current, miss new ones, or hand one owner's facts to another. Every
+test compares the cached answer with the same read made directly against SQLite.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_store_contract import INFO, entity, episode, fact
+
+from graphmem.models.edges import FactEdge
+from graphmem.models.records import Entity, Episode, ExpiryReason, Fact
+from graphmem.models.scope import Scope
+from graphmem.store.embedded.edge_cache import compact_fact_log
+from graphmem.store.embedded.edges import select_fact_edges
+from graphmem.store.embedded.store import EmbeddedStore
+
+OWNERS = (Scope.of(user_id="alice"), Scope.of(user_id="bob"))
+AGENTS = (None, "planner", "coach")
+
+
+def from_sqlite(
+    store: EmbeddedStore,
+    scope: Scope,
+    entity_ids: list[uuid.UUID],
+    *,
+    include_expired: bool = False,
+    per_entity: int | None = None,
+) -> set[FactEdge]:
+    rows = select_fact_edges(
+        store._reader(),
+        scope,
+        entity_ids,
+        include_expired=include_expired,
+        per_entity=per_entity,
+    )
+    return set(rows)
+
+
+def cached(
+    store: EmbeddedStore,
+    scope: Scope,
+    entity_ids: list[uuid.UUID],
+    *,
+    include_expired: bool = False,
+    per_entity: int | None = None,
+) -> set[FactEdge]:
+    edges = store.fact_edges_of_entities(
+        scope, entity_ids, include_expired=include_expired, per_entity=per_entity
+    )
+    assert len(edges) == len(set(edges)), "each fact once"
+    return set(edges)
+
+
+class World:
+    """Two owners with four entities each, a source episode each, and their facts."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        self.entities: dict[str, list[Entity]] = {}
+        self.sources: dict[str, Episode] = {}
+        self.facts: list[Fact] = []
+        with store.transaction() as tx:
+            for n, scope in enumerate(OWNERS):
+                people = [entity(scope, f"{scope.user_id}-{i}", 10 * n + i) for i in range(4)]
+                source = episode(scope, f"what {scope.user_id} said", 100 + n)
+                tx.put_entities(people)
+                tx.put_episodes([source])
+                self.entities[scope.owner] = people
+                self.sources[scope.owner] = source
+
+    def new_fact(self, owner: int, agent: int, subject: int, obj: int) -> Fact:
+        scope = OWNERS[owner]
+        narrowed = Scope.of(user_id=scope.user_id, agent_id=AGENTS[agent])
+        people = self.entities[scope.owner]
+        made = fact(
+            narrowed,
+            people[subject],
+            "knows",
+            people[obj],
+            self.sources[scope.owner],
+            len(self.facts),
+        )
+        self.facts.append(made)
+        return made
+
+
+def closed(made: Fact) -> Fact:
+    return made.model_copy(
+        update={
+            "invalid_at": datetime(2026, 4, 1, tzinfo=UTC),
+            "expired_at": datetime.now(UTC),
+            "expired_reason": ExpiryReason.SUPERSEDED,
+        }
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[EmbeddedStore]:
+    with EmbeddedStore(tmp_path / "store", INFO) as opened:
+        yield opened
+
+
+operation = st.one_of(
+    st.tuples(
+        st.just("add"),
+        st.integers(0, 1),
+        st.integers(0, 2),
+        st.integers(0, 3),
+        st.integers(0, 3),
+    ),
+    st.tuples(st.just("close"), st.integers(0, 50)),
+    st.tuples(st.just("delete"), st.integers(0, 50)),
+    st.tuples(st.just("forget_agent"), st.integers(0, 1), st.integers(1, 2)),
+    st.tuples(
+        st.just("read"),
+        st.integers(0, 1),
+        st.integers(0, 2),
+        st.lists(st.integers(0, 3), min_size=1, max_size=4),
+        st.booleans(),
+        st.sampled_from([None, 1, 2, 5]),
+    ),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(operations=st.lists(st.tuples(st.booleans(), operation), min_size=1, max_size=30))
+def test_cached_reads_match_sqlite_through_any_writes(
+    operations: list[tuple[bool, tuple[object, ...]]],
+) -> None:
+    """Writes through this store or another connection to the same directory (as from
+    another process): every read, cached, equals the read from SQLite."""
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch) / "store"
+        with EmbeddedStore(directory, INFO) as reader, EmbeddedStore(directory, INFO) as other:
+            world = World(reader)
+            for through_other, (kind, *args) in operations:
+                writer = other if through_other else reader
+                if kind == "add":
+                    owner, agent, subject, obj = args
+                    with writer.transaction() as tx:
+                        tx.put_facts([world.new_fact(owner, agent, subject, obj)])  # type: ignore[arg-type]
+                elif kind in ("close", "delete") and world.facts:
+                    target = world.facts[int(args[0]) % len(world.facts)]  # type: ignore[call-overload]
+                    with writer.transaction() as tx:
+                        if kind == "close":
+                            tx.put_facts([closed(target)])
+                        else:
+                            tx.delete_facts([target.id])
+                elif kind == "forget_agent":
+                    owner, agent = args
+                    user = OWNERS[owner].user_id  # type: ignore[call-overload]
+                    writer.forget(Scope.of(user_id=user, agent_id=AGENTS[agent]))  # type: ignore[call-overload]
+                elif kind == "read":
+                    owner, agent, picks, history, per_entity = args
+                    base = OWNERS[owner]  # type: ignore[call-overload]
+                    scope = Scope.of(user_id=base.user_id, agent_id=AGENTS[agent])  # type: ignore[call-overload]
+                    people = world.entities[base.owner]
+                    ids = [people[i].id for i in picks]  # type: ignore[attr-defined]
+                    expected = from_sqlite(
+                        reader,
+                        scope,
+                        ids,
+                        include_expired=history,
+                        per_entity=per_entity,  # type: ignore[arg-type]
+                    )
+                    assert (
+                        cached(reader, scope, ids, include_expired=history, per_entity=per_entity)  # type: ignore[arg-type]
+                        == expected
+                    )
+
+
+def test_a_reused_rowid_never_carries_one_owners_fact_into_anothers_cache(
+    store: EmbeddedStore,
+) -> None:
+    """SQLite reuses the highest rowid after it is deleted: alice's cached neighbourhood
+    must lose her deleted fact and must not gain bob's fact that took its rowid."""
+    world = World(store)
+    alice, bob = OWNERS
+    keep = world.new_fact(0, 0, 0, 1)
+    last = world.new_fact(0, 0, 0, 2)
+    with store.transaction() as tx:
+        tx.put_facts([keep, last])
+    rowid_of = "SELECT rowid FROM facts WHERE id = ?"
+    (last_rowid,) = store._reader().execute(rowid_of, [str(last.id)]).fetchone()
+    alice_people = [e.id for e in world.entities[alice.owner]]
+    assert {e.id for e in cached(store, alice, alice_people)} == {keep.id, last.id}
+
+    intruder = world.new_fact(1, 0, 0, 1)
+    with store.transaction() as tx:
+        tx.delete_facts([last.id])
+    with store.transaction() as tx:
+        tx.put_facts([intruder])
+    (reused,) = store._reader().execute(rowid_of, [str(intruder.id)]).fetchone()
+    assert reused == last_rowid  # the situation under test really arose
+
+    assert {e.id for e in cached(store, alice, alice_people)} == {keep.id}
+    bob_people = [e.id for e in world.entities[bob.owner]]
+    assert {e.id for e in cached(store, bob, bob_people)} == {intruder.id}
+    # Asking alice's scope about bob's entities finds nothing either.
+    assert cached(store, alice, bob_people) == set()
+
+
+def test_a_cache_behind_a_compacted_log_reloads(store: EmbeddedStore) -> None:
+    world = World(store)
+    alice = OWNERS[0]
+    people = [e.id for e in world.entities[alice.owner]]
+    first = world.new_fact(0, 0, 0, 1)
+    with store.transaction() as tx:
+        tx.put_facts([first])
+    assert {e.id for e in cached(store, alice, people)} == {first.id}
+    # Another writer closes the fact and the log is compacted past that change.
+    with EmbeddedStore(store.directory, INFO) as other, other.transaction() as tx:
+        tx.put_facts([closed(first)])
+        later = world.new_fact(0, 0, 2, 3)
+        tx.put_facts([later])
+        compact_fact_log(tx._conn, keep=0)
+    assert {e.id for e in cached(store, alice, people)} == {later.id}
+    history = cached(store, alice, people, include_expired=True)
+    assert {e.id: e.expired_at is not None for e in history} == {first.id: True, later.id: False}
+
+
+def test_owners_beyond_the_budget_are_read_from_sqlite(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=3) as small:
+        world = World(small)
+        alice, bob = OWNERS
+        with small.transaction() as tx:
+            tx.put_facts([world.new_fact(0, 0, i, (i + 1) % 4) for i in range(4)])
+            tx.put_facts([world.new_fact(1, 0, 0, 1), world.new_fact(1, 0, 1, 2)])
+        alice_people = [e.id for e in world.entities[alice.owner]]
+        bob_people = [e.id for e in world.entities[bob.owner]]
+        # Alice (4 facts) never fits; bob (2) does.
+        assert cached(small, alice, alice_people) == from_sqlite(small, alice, alice_people)
+        assert small._edges.cached_facts == 0
+        assert cached(small, bob, bob_people) == from_sqlite(small, bob, bob_people)
+        assert small._edges.cached_facts == 2
+
+
+def test_the_least_recently_read_owner_is_dropped_first(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=3) as small:
+        world = World(small)
+        alice, bob = OWNERS
+        with small.transaction() as tx:
+            tx.put_facts([world.new_fact(0, 0, 0, 1), world.new_fact(0, 0, 1, 2)])
+            tx.put_facts([world.new_fact(1, 0, 0, 1), world.new_fact(1, 0, 1, 2)])
+        alice_people = [e.id for e in world.entities[alice.owner]]
+        bob_people = [e.id for e in world.entities[bob.owner]]
+        cached(small, alice, alice_people)
+        assert cached(small, bob, bob_people) == from_sqlite(small, bob, bob_people)
+        assert small._edges.cached_facts == 2  # alice made room for bob
+        assert cached(small, alice, alice_people) == from_sqlite(small, alice, alice_people)
+
+
+def test_a_disabled_cache_reads_sqlite(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=0) as uncached:
+        world = World(uncached)
+        with uncached.transaction() as tx:
+            tx.put_facts([world.new_fact(0, 0, 0, 1)])
+        alice = OWNERS[0]
+        people = [e.id for e in world.entities[alice.owner]]
+        assert cached(uncached, alice, people) == from_sqlite(uncached, alice, people)
+        assert uncached._edges.cached_facts == 0
