@@ -309,6 +309,16 @@ def test_edge_reads_project_only_the_edge_fields() -> None:
         assert "f1" not in statement.text and "e1" not in statement.text
 
 
+def test_episode_headers_read_no_content() -> None:
+    statement = reads.episode_headers_by_ids(["p1", "p2"])
+    assert statement.text == (
+        "UNWIND $ids AS id\nMATCH (n:Episode {id: id})\n"
+        "RETURN n.id AS id, n.user_id AS user_id, n.agent_id AS agent_id, "
+        "n.run_id AS run_id, n.name AS name"
+    )
+    assert statement.params == {"ids": ["p1", "p2"]}
+
+
 def test_entities_are_scoped_by_owner_only() -> None:
     statement = reads.list_entities(SCOPE, limit=5, offset=0)
     assert "agent_id" not in statement.text

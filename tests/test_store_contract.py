@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from graphmem.models.edges import FactEdge
+from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, ExpiryReason, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import EmbedderInfo, GraphStore
@@ -216,6 +217,23 @@ def test_fact_edges_are_the_facts_of_entities_without_text(store: GraphStore) ->
     assert lives.id not in {e.id for e in store.fact_edges_of_entities(ALICE, entity_ids)}  # type: ignore[attr-defined]
     history = store.fact_edges_of_entities(ALICE, entity_ids, include_expired=True)
     assert {e.id: e for e in history}[closed.id] == FactEdge.of(closed)
+
+
+def test_episode_headers_are_the_episodes_without_content(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    said = made["said"]
+    assert isinstance(said, Episode)
+    spoken = episode(Scope.of(user_id="alice", run_id="call-2"), "Maya said hi", 40)
+    spoken = spoken.model_copy(update={"name": "Maya"})
+    with store.transaction() as tx:
+        tx.put_episodes([spoken])
+    missing = uuid.uuid4()
+    headers = store.get_episode_headers([said.id, spoken.id, missing])
+    assert sorted(headers, key=lambda h: h.name or "") == [
+        EpisodeHeader.of(said),
+        EpisodeHeader.of(spoken),
+    ]
+    assert EpisodeHeader.of(spoken) == (spoken.id, "alice", None, "call-2", "Maya")
 
 
 def test_fact_edges_per_entity_keeps_the_newest_facts_of_each_entity(store: GraphStore) -> None:

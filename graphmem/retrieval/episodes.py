@@ -15,7 +15,7 @@ said, or else by what was said about her.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from graphmem.models.edges import FactEdge
@@ -24,6 +24,7 @@ from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.retrieval.text import name_tokens
 
 Hits = Sequence[tuple[uuid.UUID, float]]
+_NOTHING: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,17 +75,24 @@ def candidate_ids(evidence: EpisodeEvidence, linked_limit: int) -> list[uuid.UUI
 
 
 def entity_link_scores(
-    evidence: EpisodeEvidence, mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]]
+    evidence: EpisodeEvidence,
+    mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
+    only: Iterable[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, float]:
     """PageRank mass of the entities each episode is linked to (by MENTIONS edges or by
     the facts citing it), leaving out the entities the query names: those single out
-    the episodes about them through the speaker and mention boosts instead."""
+    the episodes about them through the speaker and mention boosts instead.
+
+    Scores every linked episode, or only the episodes in ``only``.
+    """
+    entity_scores, named, fact_links = evidence.entity_scores, evidence.named, evidence.fact_links
     scores: dict[uuid.UUID, float] = {}
-    for episode_id in {*evidence.fact_links, *mentions}:
-        linked = evidence.fact_links.get(episode_id, frozenset()).union(
-            mentions.get(episode_id, ())
-        )
-        total = sum(evidence.entity_scores.get(e, 0.0) for e in linked if e not in evidence.named)
+    for episode_id in {*fact_links, *mentions} if only is None else only:
+        linked = fact_links.get(episode_id, _NOTHING)
+        mentioned = mentions.get(episode_id)
+        if mentioned:
+            linked = linked.union(mentioned)
+        total = sum(entity_scores.get(e, 0.0) for e in linked if e not in named)
         if total > 0:
             scores[episode_id] = total
     return scores
@@ -101,7 +109,7 @@ def rank_episodes(
     ``mentions`` maps candidates to the entities they mention; ``speakers`` maps every
     candidate that may be returned to its speaker's name (others are dropped).
     """
-    linked = entity_link_scores(evidence, mentions)
+    linked = entity_link_scores(evidence, mentions, only=speakers)
     w_vector, w_keyword, w_residual, w_residual_vector, w_provenance, w_entities = (
         settings.episode_weights
     )

@@ -11,6 +11,7 @@ merely repeats the entity's name.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from graphmem.models.edges import FactEdge
@@ -30,7 +31,12 @@ class FactRanking:
 
     facts: dict[uuid.UUID, FactEdge]
     scores: dict[uuid.UUID, float]
-    sources: dict[uuid.UUID, list[str]]
+    retrieved: tuple[tuple[str, AbstractSet[uuid.UUID]], ...]
+    """Each retriever's name and the facts it found."""
+
+    def sources(self, fact_id: uuid.UUID) -> list[str]:
+        """Names of the retrievers that found a fact (asked only of the facts returned)."""
+        return [name for name, found in self.retrieved if fact_id in found]
 
 
 def fact_links(graph: Subgraph) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
@@ -131,12 +137,5 @@ def rank_facts(
     scores = {i: score for i, score in scores.items() if score > 0}
     vector = {i for i, _ in [*entry.fact_vector, *entry.fact_residual_vector] if i in direct}
     keyword = {i for i, _ in entry.fact_keyword if i in direct}
-    sources = {
-        i: [
-            name
-            for name, ids in (("vector", vector), ("keyword", keyword), ("graph", flow))
-            if i in ids
-        ]
-        for i in scores
-    }
-    return FactRanking(facts=facts, scores=scores, sources=sources)
+    retrieved = (("vector", vector), ("keyword", keyword), ("graph", flow.keys()))
+    return FactRanking(facts=facts, scores=scores, retrieved=retrieved)

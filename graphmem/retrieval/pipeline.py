@@ -117,7 +117,7 @@ class Retriever:
                 fact=records[i],
                 score=score,
                 paths=paths.get(i, []),
-                sources=facts.sources[i],
+                sources=facts.sources(i),
             )
             for i, score in returned
         ]
@@ -271,18 +271,38 @@ class Retriever:
         candidates = candidate_ids(evidence, settings.linked_episodes)
         if not candidates:
             return []
+        speakers = self._visible_speakers(candidates, scope, filters)
+        mentions = self._store.mentions_of_episodes(list(speakers))
+        scores, sources = rank_episodes(evidence, mentions, speakers, settings)
+        depth = self._depth(limit)
+        order = ranked(scores)[:depth]
+        # Ranking read headers only; the records returned (or reordered) are loaded now.
         records = {
             e.id: e
-            for e in self._store.get_episodes(candidates)
+            for e in self._store.get_episodes(order)
             if scope.contains(e.user_id, e.agent_id, e.run_id)
             and (filters is None or filters.matches(e.metadata))
         }
-        mentions = self._store.mentions_of_episodes(list(records))
-        speakers = {i: e.name for i, e in records.items()}
-        scores, sources = rank_episodes(evidence, mentions, speakers, settings)
-        depth = self._depth(limit)
-        finished = self._finish(query, ranked(scores), scores, lambda i: records[i].content, depth)
+        order = [i for i in order if i in records]  # deleted since it was ranked
+        finished = self._finish(query, order, scores, lambda i: records[i].content, depth)
         return [
             ScoredEpisode(episode=records[i], score=score, sources=sources.get(i, []))
             for i, score in finished[:limit]
         ]
+
+    def _visible_speakers(
+        self, ids: list[uuid.UUID], scope: Scope, filters: Filter | None
+    ) -> dict[uuid.UUID, str | None]:
+        """Speaker of each candidate this read may see (a metadata filter needs the
+        full records; otherwise headers are enough)."""
+        if filters is not None:
+            return {
+                e.id: e.name
+                for e in self._store.get_episodes(ids)
+                if scope.contains(e.user_id, e.agent_id, e.run_id) and filters.matches(e.metadata)
+            }
+        return {
+            e.id: e.name
+            for e in self._store.get_episode_headers(ids)
+            if scope.contains(e.user_id, e.agent_id, e.run_id)
+        }

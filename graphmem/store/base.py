@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from graphmem.models.edges import FactEdge
+from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 
@@ -168,6 +169,10 @@ class GraphStore(Protocol):
 
     def get_fact_edges(self, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
         """:meth:`get_facts` as slim :class:`FactEdge` rows (unscoped, like it)."""
+        ...
+
+    def get_episode_headers(self, ids: Sequence[uuid.UUID]) -> list[EpisodeHeader]:
+        """:meth:`get_episodes` as slim :class:`EpisodeHeader` rows (unscoped, like it)."""
         ...
 
     def fact_edges_of_entities(

@@ -11,6 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Sequence
 
+from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import batched
@@ -28,6 +29,25 @@ def select_episodes(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[
         codec.row_episode(row)
         for row in _select_by_ids(conn, "episodes", codec.EPISODE_COLUMNS, ids)
     ]
+
+
+def select_episode_headers(
+    conn: sqlite3.Connection, ids: Sequence[uuid.UUID]
+) -> list[EpisodeHeader]:
+    """Headers of the episodes with these ids; unknown ids are skipped."""
+    headers: list[EpisodeHeader] = []
+    for chunk in batched(list(ids), _CHUNK):
+        cursor = conn.execute(
+            "SELECT id, user_id, agent_id, run_id, name FROM episodes "
+            f"WHERE id IN ({','.join('?' * len(chunk))})",
+            [str(i) for i in chunk],
+        )
+        cursor.row_factory = None
+        headers.extend(
+            EpisodeHeader(parse_id(i), user_id, agent_id, run_id, name)
+            for i, user_id, agent_id, run_id, name in cursor
+        )
+    return headers
 
 
 def select_entities(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[Entity]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from graphmem.errors import StoreError
 from graphmem.models.edges import FactEdge
+from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import (
@@ -167,6 +168,10 @@ class EmbeddedStore:
     def get_episodes(self, ids: Sequence[uuid.UUID]) -> list[Episode]:
         """Episodes by id."""
         return record_reads.select_episodes(self._reader(), ids)
+
+    def get_episode_headers(self, ids: Sequence[uuid.UUID]) -> list[EpisodeHeader]:
+        """Episodes by id as slim headers; unknown ids are skipped."""
+        return record_reads.select_episode_headers(self._reader(), ids)
 
     def get_entities(self, ids: Sequence[uuid.UUID]) -> list[Entity]:
         """Entities by id."""

@@ -37,6 +37,16 @@ def episodes_by_ids(ids: Sequence[str]) -> Statement:
     )
 
 
+def episode_headers_by_ids(ids: Sequence[str]) -> Statement:
+    """:func:`episodes_by_ids` returning only the properties of an :class:`EpisodeHeader`."""
+    return Statement(
+        "UNWIND $ids AS id\nMATCH (n:Episode {id: id})\n"
+        "RETURN n.id AS id, n.user_id AS user_id, n.agent_id AS agent_id, "
+        "n.run_id AS run_id, n.name AS name",
+        {"ids": list(ids)},
+    )
+
+
 def entities_by_ids(ids: Sequence[str]) -> Statement:
     """Entities by id."""
     return Statement(

@@ -30,6 +30,7 @@ import neo4j
 from graphmem.config import Neo4jSettings
 from graphmem.errors import EmbedderMismatchError, StoreError
 from graphmem.models.edges import FactEdge
+from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import (
@@ -170,6 +171,16 @@ class Neo4jStore:
             episode_from(row["props"])
             for chunk in _chunks(id_list(ids))
             for row in self.read(reads.episodes_by_ids(chunk))
+        ]
+
+    def get_episode_headers(self, ids: Sequence[uuid.UUID]) -> list[EpisodeHeader]:
+        """Episodes by id as slim headers; unknown ids are skipped."""
+        return [
+            EpisodeHeader(
+                uuid.UUID(row["id"]), row["user_id"], row["agent_id"], row["run_id"], row["name"]
+            )
+            for chunk in _chunks(id_list(ids))
+            for row in self.read(reads.episode_headers_by_ids(chunk))
         ]
 
     def get_entities(self, ids: Sequence[uuid.UUID]) -> list[Entity]:
