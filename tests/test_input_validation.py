@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from graphmem.errors import InvalidInputError, ScopeRequiredError
-from graphmem.models.scope import Scope
+from graphmem.models.scope import Scope, owner_of
 from graphmem.writing.messages import (
     check_metadata,
     check_timestamp,
@@ -120,6 +121,22 @@ def test_scope_visibility_is_owner_then_narrowing() -> None:
     assert alice_run.contains("alice", None, "r1")
     assert not alice_run.contains("alice", None, "r2")
     assert not Scope.of(agent_id="bot").contains("alice", "bot", None)
+
+
+def test_scope_visibility_is_the_owner_rule_exactly() -> None:
+    """``contains`` equals its definition (same owner, then the scope's narrowing ids)
+    for every combination of ids, including one id used as a user, agent and run."""
+    ids = (None, "alice", "bot", "r1")
+    combinations = [c for c in itertools.product(ids, repeat=3) if c != (None, None, None)]
+    for scope_ids in combinations:
+        scope = Scope.of(*scope_ids)
+        for user_id, agent_id, run_id in combinations:
+            expected = (
+                owner_of(user_id, agent_id, run_id) == scope.owner
+                and (scope.agent_id is None or agent_id == scope.agent_id)
+                and (scope.run_id is None or run_id == scope.run_id)
+            )
+            assert scope.contains(user_id, agent_id, run_id) == expected, (scope, user_id)
 
 
 def test_triples_accept_tuples_and_dicts() -> None:

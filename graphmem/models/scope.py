@@ -86,11 +86,16 @@ class Scope(BaseModel):
         The record's owner must equal this scope's owner; ``agent_id`` and ``run_id``
         given on the read must match the record's exactly.
         """
-        if owner_of(user_id, agent_id, run_id) != self.owner:
+        # The owner rule spelled out without building owner strings: search asks this
+        # of every edge it walks. A user-owned scope needs that user; an agent- or
+        # run-owned one needs no user (and a run-owned one no agent).
+        if user_id != self.user_id:
+            return False
+        if self.user_id is None and self.agent_id is None and agent_id is not None:
             return False
         if self.agent_id is not None and agent_id != self.agent_id:
             return False
-        return not (self.run_id is not None and run_id != self.run_id)
+        return self.run_id is None or run_id == self.run_id
 
     def contains_entity(self, owner: str) -> bool:
         """Entities are shared by all agents and runs of their owner."""

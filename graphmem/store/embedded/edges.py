@@ -13,6 +13,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 from graphmem.models.edges import FactEdge
@@ -56,10 +57,10 @@ def edge_of_row(row: tuple[Any, ...]) -> FactEdge:
     return FactEdge(
         id=parse_id(fact_id),
         subject_id=parse_id(subject_id),
-        predicate=predicate,
+        predicate=intern(predicate),
         object_id=parse_id(object_id),
-        subject_name=subject_name or "",
-        object_name=object_name or "",
+        subject_name=intern(subject_name or ""),
+        object_name=intern(object_name or ""),
         confidence=float(confidence),
         episode_ids=tuple(parse_id(i) for i in json.loads(episode_ids)),
         valid_at=from_storage(valid_at),
@@ -67,10 +68,15 @@ def edge_of_row(row: tuple[Any, ...]) -> FactEdge:
         created_at=datetime.fromisoformat(created_at),
         expired_at=from_storage(expired_at),
         expired_reason=ExpiryReason(reason) if reason is not None else None,
-        user_id=user_id,
-        agent_id=agent_id,
-        run_id=run_id,
+        user_id=_intern_id(user_id),
+        agent_id=_intern_id(agent_id),
+        run_id=_intern_id(run_id),
     )
+
+
+def _intern_id(value: str | None) -> str | None:
+    # Edges held in memory (the edge cache) repeat their scope ids and names: one copy each.
+    return None if value is None else intern(value)
 
 
 def select_edges_by_ids(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
