@@ -25,6 +25,9 @@ from graphmem.resolution.name_index import OwnerNameIndex
 
 _ROWS_PER_CHUNK = 256
 """Queries scored per rapidfuzz call: bounds the score matrix to 256 x names floats."""
+_PARALLEL_CELLS = 2_000_000
+"""Score-matrix size from which scoring runs on all cores: starting the worker threads
+costs about 3 ms, more than scoring one turn's names against thousands of entities."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +51,8 @@ def fuzzy_hits(
     """For each query (a fuzzy key), the best-scoring entities at or above ``threshold``.
 
     Each entity appears at most once per query (its best name or alias); at most
-    ``per_query`` hits, best first. Scoring runs in rapidfuzz's native batch function
-    on all cores.
+    ``per_query`` hits, best first. Scoring runs in rapidfuzz's native batch function,
+    on all cores when the batch is large.
     """
     results: list[list[FuzzyHit]] = [[] for _ in queries]
     if not queries or not len(index):
@@ -62,7 +65,7 @@ def fuzzy_hits(
             scorer=fuzz.ratio,
             score_cutoff=threshold,
             dtype=np.float32,
-            workers=-1,
+            workers=-1 if len(chunk) * len(index.choices) >= _PARALLEL_CELLS else 1,
         )
         for offset, row in enumerate(scores):
             results[start + offset] = _best_of_row(row, index, threshold, per_query)
