@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -38,7 +39,8 @@ def weighted_rrf(rankings: Iterable[tuple[Sequence[K], float]], k: int = 60) -> 
 
 def ranked(scores: dict[K, float]) -> list[K]:
     """Keys sorted by descending score (ties in insertion order)."""
-    return sorted(scores, key=lambda key: -scores[key])
+    # Sorting the pairs looks no key up again (Python's sort stays stable in reverse).
+    return [key for key, _ in sorted(scores.items(), key=itemgetter(1), reverse=True)]
 
 
 def ranked_ids(hits: Sequence[tuple[K, float]]) -> list[K]:
