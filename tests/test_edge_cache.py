@@ -22,7 +22,7 @@ from graphmem.models.edges import FactEdge
 from graphmem.models.records import Entity, Episode, ExpiryReason, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.embedded.edge_cache import compact_fact_log
-from graphmem.store.embedded.edges import select_fact_edges
+from graphmem.store.embedded.edges import select_edges_by_ids, select_fact_edges
 from graphmem.store.embedded.store import EmbeddedStore
 
 OWNERS = (Scope.of(user_id="alice"), Scope.of(user_id="bob"))
@@ -120,6 +120,7 @@ operation = st.one_of(
     ),
     st.tuples(st.just("close"), st.integers(0, 50)),
     st.tuples(st.just("delete"), st.integers(0, 50)),
+    st.tuples(st.just("rewrite"), st.integers(0, 50)),
     st.tuples(st.just("forget_agent"), st.integers(0, 1), st.integers(1, 2)),
     st.tuples(
         st.just("read"),
@@ -153,13 +154,15 @@ def test_cached_reads_match_sqlite_through_any_writes(
                     owner, agent, subject, obj = args
                     with writer.transaction() as tx:
                         tx.put_facts([world.new_fact(owner, agent, subject, obj)])  # type: ignore[arg-type]
-                elif kind in ("close", "delete") and world.facts:
+                elif kind in ("close", "delete", "rewrite") and world.facts:
                     target = world.facts[int(args[0]) % len(world.facts)]  # type: ignore[call-overload]
                     with writer.transaction() as tx:
                         if kind == "close":
                             tx.put_facts([closed(target)])
                         else:
                             tx.delete_facts([target.id])
+                        if kind == "rewrite":  # the same id again, in a new row
+                            tx.put_facts([target])
                 elif kind == "forget_agent":
                     owner, agent = args
                     user = OWNERS[owner].user_id  # type: ignore[call-overload]
@@ -170,6 +173,12 @@ def test_cached_reads_match_sqlite_through_any_writes(
                     scope = Scope.of(user_id=base.user_id, agent_id=AGENTS[agent])  # type: ignore[call-overload]
                     people = world.entities[base.owner]
                     ids = [people[i].id for i in picks]  # type: ignore[attr-defined]
+                    # Facts by id (any owner, any version, deleted ones too), before the
+                    # neighbourhood read below has replayed the writes since the last read.
+                    every_id = [f.id for f in world.facts] + [uuid.uuid4()]
+                    by_id = reader.get_fact_edges(every_id)
+                    assert len(by_id) == len(set(by_id))
+                    assert set(by_id) == set(select_edges_by_ids(reader._reader(), every_id))
                     expected = from_sqlite(
                         reader,
                         scope,

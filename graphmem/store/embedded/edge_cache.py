@@ -127,6 +127,8 @@ class EdgeCache:
         self._owners: OrderedDict[str, OwnerEdges] = OrderedDict()
         self._owner_of: dict[int, str] = {}
         """Rowid -> owner, for the cached rows (a deleted row has no owner left to read)."""
+        self._rowid_of: dict[uuid.UUID, int] = {}
+        """Fact id -> rowid, for the cached rows."""
         self._size = 0
         self._seq = 0
         self._lock = threading.Lock()
@@ -150,6 +152,25 @@ class EdgeCache:
         return owner.around(
             scope, entity_ids, include_expired=include_expired, per_entity=per_entity
         )
+
+    def edges_by_ids(
+        self, conn: sqlite3.Connection, ids: Sequence[uuid.UUID]
+    ) -> tuple[list[FactEdge], list[uuid.UUID]]:
+        """The edges of the facts with these ids that are cached, and the ids that are
+        not (facts of owners not cached, or no facts at all)."""
+        if self._max_facts <= 0:
+            return [], list(ids)
+        found: list[FactEdge] = []
+        missing: list[uuid.UUID] = []
+        with self._lock:
+            self._replay(conn)
+            for fact_id in ids:
+                rowid = self._rowid_of.get(fact_id)
+                if rowid is None:
+                    missing.append(fact_id)
+                else:
+                    found.append(self._owners[self._owner_of[rowid]].by_rowid[rowid])
+        return found, missing
 
     def clear(self) -> None:
         """Forget every cached owner (they are reloaded on demand)."""
@@ -179,18 +200,28 @@ class EdgeCache:
             cursor.row_factory = None
             edges = OwnerEdges.build((row[0], edge_of_row(row[1:])) for row in cursor)
             self._owners[owner] = edges
-            self._owner_of.update(dict.fromkeys(edges.by_rowid, owner))
+            for rowid, edge in edges.by_rowid.items():
+                self._owner_of[rowid] = owner
+                self._rowid_of[edge.id] = rowid
             self._size += len(edges.by_rowid)
             while self._size > self._max_facts and len(self._owners) > 1:
                 _, dropped = self._owners.popitem(last=False)
                 self._size -= len(dropped.by_rowid)
-                for rowid in dropped.by_rowid:
+                for rowid, edge in dropped.by_rowid.items():
                     del self._owner_of[rowid]
+                    self._unindex(edge.id, rowid)
             return edges
+
+    def _unindex(self, fact_id: uuid.UUID, rowid: int) -> None:
+        # Only if the id still points at this row: the id may have moved to a new row
+        # (deleted and written again) that this replay has indexed already.
+        if self._rowid_of.get(fact_id) == rowid:
+            del self._rowid_of[fact_id]
 
     def _forget_all(self) -> None:
         self._owners.clear()
         self._owner_of.clear()
+        self._rowid_of.clear()
         self._size = 0
 
     def _replay(self, conn: sqlite3.Connection) -> None:
@@ -231,11 +262,13 @@ class EdgeCache:
             held_by = self._owner_of.pop(rowid, None)
             if held_by is not None:
                 per_owner.setdefault(held_by, {})[rowid] = None
+                self._unindex(self._owners[held_by].by_rowid[rowid].id, rowid)
             if rowid in current:
                 name, edge = current[rowid]
                 if name in self._owners:
                     per_owner.setdefault(name, {})[rowid] = edge
                     self._owner_of[rowid] = name
+                    self._rowid_of[edge.id] = rowid
         for name, updates in per_owner.items():
             before = self._owners[name]
             after = before.changed(updates)

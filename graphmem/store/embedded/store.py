@@ -212,7 +212,9 @@ class EmbeddedStore:
 
     def get_fact_edges(self, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
         """Facts by id (any version) as slim edges; unknown ids are skipped."""
-        return select_edges_by_ids(self._reader(), ids)
+        reader = self._reader()
+        cached, missing = self._edges.edges_by_ids(reader, ids)
+        return cached + select_edges_by_ids(reader, missing) if missing else cached
 
     def fact_edges_of_entities(
         self,
