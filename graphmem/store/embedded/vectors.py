@@ -197,9 +197,12 @@ def _add_rows(
 
 
 def _max_seq(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT max(seq) FROM index_log").fetchone()
-    floor = _log_floor(conn)
-    return max(int(row[0] or 0), floor)
+    # One statement: every vector search asks this first.
+    latest, floor = conn.execute(
+        "SELECT (SELECT max(seq) FROM index_log), "
+        "(SELECT value FROM meta WHERE key = 'index_log_floor')"
+    ).fetchone()
+    return max(int(latest or 0), int(floor or 0))
 
 
 def _log_floor(conn: sqlite3.Connection) -> int:
