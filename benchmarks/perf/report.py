@@ -108,6 +108,18 @@ def markdown(run: dict[str, Any]) -> str:
                 f"{_ms(me, 'p50')} / {_ms(me, 'p95')} / {_ms(me, 'p99')} | "
                 f"- | {m['peak_rss_mib']:.0f} | - | - |"
             )
+    warm = [s for s in run["scales"] if "search_vector_warm" in s["graphmem"]]
+    if warm:
+        lines += [
+            "",
+            "graphmem, the same queries a second time (the first search of an owner loads its "
+            "edges into memory; these do not): "
+            + "; ".join(
+                f"{s['facts']:,} facts vector p50 {_ms(s['graphmem']['search_vector_warm'], 'p50')}"
+                f" / p95 {_ms(s['graphmem']['search_vector_warm'], 'p95')} ms"
+                for s in warm
+            ),
+        ]
     lines += ["", "Ratios graphmem/Mem0 (lower is better for latency):", ""]
     for scale in run["scales"]:
         m = scale.get("mem0")
