@@ -7,6 +7,7 @@ test compares the cached answer with the same read made directly against SQLite.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -29,37 +30,34 @@ OWNERS = (Scope.of(user_id="alice"), Scope.of(user_id="bob"))
 AGENTS = (None, "planner", "coach")
 
 
-def from_sqlite(
+def neighbourhood(
     store: EmbeddedStore,
     scope: Scope,
     entity_ids: list[uuid.UUID],
     *,
+    from_cache: bool,
     include_expired: bool = False,
     per_entity: int | None = None,
 ) -> set[FactEdge]:
-    rows = select_fact_edges(
-        store._reader(),
-        scope,
-        entity_ids,
-        include_expired=include_expired,
-        per_entity=per_entity,
-    )
-    return set(rows)
-
-
-def cached(
-    store: EmbeddedStore,
-    scope: Scope,
-    entity_ids: list[uuid.UUID],
-    *,
-    include_expired: bool = False,
-    per_entity: int | None = None,
-) -> set[FactEdge]:
-    edges = store.fact_edges_of_entities(
-        scope, entity_ids, include_expired=include_expired, per_entity=per_entity
-    )
+    """The facts around the entities, through the store (its cache) or straight from SQLite."""
+    if from_cache:
+        edges = store.fact_edges_of_entities(
+            scope, entity_ids, include_expired=include_expired, per_entity=per_entity
+        )
+    else:
+        edges = select_fact_edges(
+            store._reader(),
+            scope,
+            entity_ids,
+            include_expired=include_expired,
+            per_entity=per_entity,
+        )
     assert len(edges) == len(set(edges)), "each fact once"
     return set(edges)
+
+
+cached = functools.partial(neighbourhood, from_cache=True)
+from_sqlite = functools.partial(neighbourhood, from_cache=False)
 
 
 class World:
