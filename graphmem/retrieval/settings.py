@@ -40,11 +40,11 @@ class RetrievalSettings:
     """Expansion depth in facts from the seeds (1 or 2)."""
     frontier_limit: int = 8
     """Entities reached at hop 1 whose own facts are fetched for hop 2."""
-    facts_per_entity: int = 200
+    facts_per_entity: int = 100
     """Facts read around each entity the expansion visits, the most recently learned
     first (0: all of them); a hub entity must not pull its whole degree into every
     search. Facts the query matches directly are always considered."""
-    max_subgraph_facts: int = 3000
+    max_subgraph_facts: int = 1500
     """Facts kept in the expansion subgraph; beyond it, the weakest are dropped."""
     ppr_restart: float = 0.5
     """Personalized PageRank restart probability (higher stays closer to the seeds)."""

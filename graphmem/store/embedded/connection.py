@@ -77,9 +77,15 @@ def translate(exc: BaseException, path: Path | None = None) -> StoreError:
     return StoreError(f"store error{where}: {message}")
 
 
-def scope_clause(scope: Scope, alias: str = "") -> tuple[str, list[str]]:
-    """SQL condition and parameters selecting the records a scope may read."""
-    prefix = f"{alias}." if alias else ""
+def scope_clause(
+    scope: Scope, alias: str = "", *, use_index: bool = True
+) -> tuple[str, list[str]]:
+    """SQL condition and parameters selecting the records a scope may read.
+
+    With ``use_index=False`` the condition only filters rows found another way (by
+    rowid): SQLite would otherwise walk the owner index, every row of the owner.
+    """
+    prefix = ("" if use_index else "+") + (f"{alias}." if alias else "")
     clauses = [f"{prefix}owner = ?"]
     params = [scope.owner]
     if scope.agent_id is not None:

@@ -127,7 +127,7 @@ def rows_touching(
     """``columns`` (the first being ``id``) of each of the scope's facts with subject or
     object among ``entity_ids``, once each; as plain tuples when ``plain``, else as the
     connection's rows."""
-    where, params = scope_clause(scope)
+    where, params = scope_clause(scope, use_index=False)  # found by entity, not by owner
     if not include_expired:
         where += " AND expired_at IS NULL"
     seen: set[str] = set()

@@ -66,7 +66,12 @@ def _ids_for_rowids(
     if not rowids:
         return {}
     table = RECORD_TABLES[kind]
-    where, params = ("owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope)
+    # The rowids are the lookup; the scope only filters them (see scope_clause).
+    where, params = (
+        ("+owner = ?", [scope.owner])
+        if kind == "entity"
+        else scope_clause(scope, use_index=False)
+    )
     resolved: dict[int, uuid.UUID] = {}
     for start in range(0, len(rowids), _CHUNK):
         chunk = rowids[start : start + _CHUNK]

@@ -167,7 +167,7 @@ def episodes_mentioning(
 
     Only the first 400 entity ids are looked at.
     """
-    where, params = scope_clause(scope, "e")
+    where, params = scope_clause(scope, "e", use_index=False)  # found through the entities
     ids = [str(i) for i in entity_ids[:_CHUNK]]
     marks = ",".join("?" * len(ids))
     rows = conn.execute(

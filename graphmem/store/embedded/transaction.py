@@ -66,7 +66,9 @@ class EmbeddedTransaction:
             params = [owner, *ids, *predicate_list]
             for column in ("subject_id", "object_id"):
                 rows = self._conn.execute(
-                    f"SELECT {codec.FACT_COLUMNS} FROM facts WHERE owner = ? "
+                    # "+owner": look the facts up by entity; SQLite would otherwise
+                    # walk the owner index, every fact of the owner.
+                    f"SELECT {codec.FACT_COLUMNS} FROM facts WHERE +owner = ? "
                     f"AND {column} IN ({_marks(len(ids))}) "
                     f"AND predicate IN ({_marks(len(predicate_list))})",
                     params,
