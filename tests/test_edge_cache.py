@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from test_store_contract import INFO, entity, episode, fact
 from graphmem.models.edges import FactEdge
 from graphmem.models.records import Entity, Episode, ExpiryReason, Fact
 from graphmem.models.scope import Scope
+from graphmem.store.embedded import edge_cache
 from graphmem.store.embedded.edge_cache import compact_fact_log
 from graphmem.store.embedded.edges import select_edges_by_ids, select_fact_edges
 from graphmem.store.embedded.store import EmbeddedStore
@@ -280,3 +282,41 @@ def test_a_disabled_cache_reads_sqlite(tmp_path: Path) -> None:
         people = [e.id for e in world.entities[alice.owner]]
         assert cached(uncached, alice, people) == from_sqlite(uncached, alice, people)
         assert uncached._edges.cached_facts == 0
+
+
+def test_a_write_during_an_owners_first_load_is_not_lost(
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading an owner runs outside the cache's lock, so other threads keep searching
+    (and replaying writes) meanwhile; a write replayed before the load is kept must
+    still reach the loaded owner."""
+    world = World(store)
+    alice, bob = OWNERS
+    first = world.new_fact(0, 0, 0, 1)
+    with store.transaction() as tx:
+        tx.put_facts([first, world.new_fact(1, 0, 0, 1)])
+    bob_people = [e.id for e in world.entities[bob.owner]]
+    cached(store, bob, bob_people)  # bob is cached; alice is not yet
+    later = world.new_fact(0, 0, 2, 3)
+    real_edge_of_row = edge_cache.edge_of_row
+    seen: list[set[FactEdge]] = []
+    fired: list[bool] = []
+
+    def write_while_loading(row: tuple[object, ...]) -> FactEdge:
+        if not fired:  # once, in the middle of alice's load
+            fired.append(True)
+            with EmbeddedStore(store.directory, INFO) as other, other.transaction() as tx:
+                tx.put_facts([closed(first), later])
+            searcher = threading.Thread(target=lambda: seen.append(cached(store, bob, bob_people)))
+            searcher.start()
+            searcher.join(timeout=10)
+            assert seen, "a search of another owner waited for the load"
+        return real_edge_of_row(row)
+
+    monkeypatch.setattr(edge_cache, "edge_of_row", write_while_loading)
+    alice_people = [e.id for e in world.entities[alice.owner]]
+    assert {e.id for e in cached(store, alice, alice_people)} == {later.id}
+    monkeypatch.setattr(edge_cache, "edge_of_row", real_edge_of_row)
+    assert cached(store, alice, alice_people) == from_sqlite(store, alice, alice_people)
+    history = cached(store, alice, alice_people, include_expired=True)
+    assert history == from_sqlite(store, alice, alice_people, include_expired=True)

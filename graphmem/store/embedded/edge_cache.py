@@ -131,6 +131,8 @@ class EdgeCache:
         """Fact id -> rowid, for the cached rows."""
         self._size = 0
         self._seq = 0
+        self._epoch = 0
+        """Incremented whenever the cache starts over (a load begun before is not kept)."""
         self._lock = threading.Lock()
 
     def edges_of_entities(
@@ -190,27 +192,40 @@ class EdgeCache:
             if edges is not None:
                 self._owners.move_to_end(owner)
                 return edges
-            count_sql = "SELECT count(*) FROM facts WHERE owner = ?"
-            (count,) = conn.execute(count_sql, [owner]).fetchone()
-            if count > self._max_facts:
-                return None
-            cursor = conn.execute(
-                f"SELECT rowid, {EDGE_COLUMNS} FROM facts WHERE owner = ?", [owner]
-            )
-            cursor.row_factory = None
-            edges = OwnerEdges.build((row[0], edge_of_row(row[1:])) for row in cursor)
-            self._owners[owner] = edges
-            for rowid, edge in edges.by_rowid.items():
-                self._owner_of[rowid] = owner
-                self._rowid_of[edge.id] = rowid
-            self._size += len(edges.by_rowid)
-            while self._size > self._max_facts and len(self._owners) > 1:
-                _, dropped = self._owners.popitem(last=False)
-                self._size -= len(dropped.by_rowid)
-                for rowid, edge in dropped.by_rowid.items():
-                    del self._owner_of[rowid]
-                    self._unindex(edge.id, rowid)
-            return edges
+            loaded_at, epoch = self._seq, self._epoch
+        # Loading reads every fact of the owner: searches of other owners (in other
+        # threads) must not wait for it, so it runs outside the lock.
+        edges = _load_owner(conn, owner, self._max_facts)
+        if edges is None:
+            return None
+        with self._lock:
+            if owner in self._owners:  # another thread loaded it meanwhile
+                return self._owners[owner]
+            if self._seq > loaded_at:
+                # Writes replayed while this owner was loading skipped it: they are
+                # applied to it below, unless the cache started over or the log was
+                # compacted past them (then this read is served, and nothing kept).
+                if self._epoch != epoch or log_position(conn)[1] > loaded_at:
+                    return edges
+                self._insert(owner, edges)
+                self._apply(conn, _changed_rowids(conn, loaded_at, self._seq))
+            else:
+                self._insert(owner, edges)
+            return self._owners[owner]
+
+    def _insert(self, owner: str, edges: OwnerEdges) -> None:
+        """Cache an owner; drop the least recently searched ones beyond the budget."""
+        self._owners[owner] = edges
+        for rowid, edge in edges.by_rowid.items():
+            self._owner_of[rowid] = owner
+            self._rowid_of[edge.id] = rowid
+        self._size += len(edges.by_rowid)
+        while self._size > self._max_facts and len(self._owners) > 1:
+            _, dropped = self._owners.popitem(last=False)
+            self._size -= len(dropped.by_rowid)
+            for rowid, edge in dropped.by_rowid.items():
+                del self._owner_of[rowid]
+                self._unindex(edge.id, rowid)
 
     def _unindex(self, fact_id: uuid.UUID, rowid: int) -> None:
         # Only if the id still points at this row: the id may have moved to a new row
@@ -219,6 +234,7 @@ class EdgeCache:
             del self._rowid_of[fact_id]
 
     def _forget_all(self) -> None:
+        self._epoch += 1
         self._owners.clear()
         self._owner_of.clear()
         self._rowid_of.clear()
@@ -234,14 +250,7 @@ class EdgeCache:
             self._seq = latest
             return
         if self._owners:
-            changed = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT DISTINCT fact_rowid FROM fact_log WHERE seq > ? AND seq <= ?",
-                    [self._seq, latest],
-                )
-            ]
-            self._apply(conn, changed)
+            self._apply(conn, _changed_rowids(conn, self._seq, latest))
         self._seq = latest
 
     def _apply(self, conn: sqlite3.Connection, rowids: list[int]) -> None:
@@ -274,6 +283,24 @@ class EdgeCache:
             after = before.changed(updates)
             self._owners[name] = after
             self._size += len(after.by_rowid) - len(before.by_rowid)
+
+
+def _load_owner(conn: sqlite3.Connection, owner: str, max_facts: int) -> OwnerEdges | None:
+    """Every fact of the owner, or None when it has more than ``max_facts``."""
+    (count,) = conn.execute("SELECT count(*) FROM facts WHERE owner = ?", [owner]).fetchone()
+    if count > max_facts:
+        return None
+    cursor = conn.execute(f"SELECT rowid, {EDGE_COLUMNS} FROM facts WHERE owner = ?", [owner])
+    cursor.row_factory = None
+    return OwnerEdges.build((row[0], edge_of_row(row[1:])) for row in cursor)
+
+
+def _changed_rowids(conn: sqlite3.Connection, after: int, through: int) -> list[int]:
+    """Rowids of the fact rows changed by log entries ``after`` < seq <= ``through``."""
+    rows = conn.execute(
+        "SELECT DISTINCT fact_rowid FROM fact_log WHERE seq > ? AND seq <= ?", [after, through]
+    )
+    return [row[0] for row in rows]
 
 
 def log_position(conn: sqlite3.Connection) -> tuple[int, int]:
