@@ -319,6 +319,15 @@ def test_episode_headers_read_no_content() -> None:
     assert statement.params == {"ids": ["p1", "p2"]}
 
 
+def test_episode_vectors_read_only_ids_and_embeddings() -> None:
+    statement = reads.episode_vectors_by_ids(["p1"])
+    assert statement.text == (
+        "UNWIND $ids AS id\nMATCH (n:Episode {id: id})\n"
+        "WHERE n.embedding IS NOT NULL\nRETURN n.id AS id, n.embedding AS embedding"
+    )
+    assert statement.params == {"ids": ["p1"]}
+
+
 def test_entities_are_scoped_by_owner_only() -> None:
     statement = reads.list_entities(SCOPE, limit=5, offset=0)
     assert "agent_id" not in statement.text

@@ -236,6 +236,18 @@ def test_episode_headers_are_the_episodes_without_content(store: GraphStore) -> 
     assert EpisodeHeader.of(spoken) == (spoken.id, "alice", None, "call-2", "Maya")
 
 
+def test_episode_vectors_are_the_stored_embeddings(store: GraphStore) -> None:
+    made = populate(store, ALICE)
+    said = made["said"]
+    assert isinstance(said, Episode) and said.embedding is not None
+    bare = episode(ALICE, "not embedded", 41).model_copy(update={"embedding": None})
+    with store.transaction() as tx:
+        tx.put_episodes([bare])
+    vectors = store.episode_vectors([said.id, bare.id, uuid.uuid4()])
+    assert list(vectors) == [said.id]
+    assert np.allclose(vectors[said.id], said.embedding, atol=1e-6)
+
+
 def test_fact_edges_per_entity_keeps_the_newest_facts_of_each_entity(store: GraphStore) -> None:
     made = populate(store, ALICE)
     maya, denver = made["maya"], made["denver"]

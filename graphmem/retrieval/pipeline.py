@@ -12,7 +12,7 @@ Every fan-out is bounded by :class:`RetrievalSettings`; nothing runs per candida
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ from graphmem.models.edges import FactEdge
 from graphmem.models.records import Fact
 from graphmem.models.results import ScoredEntity, ScoredEpisode, ScoredFact, SearchResult
 from graphmem.models.scope import Scope
+from graphmem.retrieval.bridge import bridge_scores
 from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
 from graphmem.retrieval.episodes import EpisodeEvidence, candidate_ids, rank_episodes
 from graphmem.retrieval.expansion import Expansion, expand, trace_paths
@@ -122,7 +123,9 @@ class Retriever:
             for i, score in returned
         ]
         entities = self._rank_entities(entry, expansion, scope, limit)
-        episodes = self._rank_episodes(query, entry, facts, graph, expansion, scope, filters, limit)
+        episodes = self._rank_episodes(
+            query, vector, entry, facts, graph, expansion, scope, filters, limit
+        )
         if include_history and scored_facts:
             scored_facts += superseded_versions(self._store, scope, scored_facts, view, filters)
         return SearchResult(
@@ -241,6 +244,7 @@ class Retriever:
     def _rank_episodes(
         self,
         query: str,
+        query_vector: list[float],
         entry: EntryPoints,
         facts: FactRanking,
         graph: Subgraph,
@@ -275,6 +279,8 @@ class Retriever:
         mentions = self._store.mentions_of_episodes(list(speakers))
         scores, sources = rank_episodes(evidence, mentions, speakers, settings)
         depth = self._depth(limit)
+        if settings.bridge_sources and scores:
+            self._bridge(scores, sources, evidence, mentions, scope, filters, depth, query_vector)
         order = ranked(scores)[:depth]
         # Ranking read headers only; the records returned (or reordered) are loaded now.
         records = {
@@ -289,6 +295,47 @@ class Retriever:
             ScoredEpisode(episode=records[i], score=score, sources=sources.get(i, []))
             for i, score in finished[:limit]
         ]
+
+    def _bridge(
+        self,
+        scores: dict[uuid.UUID, float],
+        sources: dict[uuid.UUID, list[str]],
+        evidence: EpisodeEvidence,
+        mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
+        scope: Scope,
+        filters: Filter | None,
+        depth: int,
+        query_vector: list[float],
+    ) -> None:
+        """Raise the episodes bridged from the best ones (see :mod:`.bridge`), in place."""
+        settings = self.settings
+        order = ranked(scores)
+        links = {
+            i: evidence.fact_links.get(i, frozenset()).union(mentions.get(i, ()))
+            for i in order[: settings.bridge_sources]
+        }
+        bridged = bridge_scores(
+            self._store,
+            scope,
+            scores,
+            links,
+            evidence.named,
+            query_vector,
+            self._store.episode_vectors,
+            sources=settings.bridge_sources,
+            hub_limit=settings.bridge_hub_limit,
+            fanout=settings.bridge_fanout,
+            candidates=settings.bridge_candidates,
+        )
+        # Only a bridged episode that would make the cut matters.
+        cut = scores[order[depth - 1]] if len(order) >= depth else 0.0
+        bridged = {i: value for i, value in bridged.items() if value > max(cut, scores.get(i, 0.0))}
+        fresh = [i for i in bridged if i not in scores]
+        visible = set(scores) | set(self._visible_speakers(fresh, scope, filters))
+        for i, value in bridged.items():
+            if i in visible:
+                scores[i] = value
+                sources.setdefault(i, []).append("bridge")
 
     def _visible_speakers(
         self, ids: list[uuid.UUID], scope: Scope, filters: Filter | None

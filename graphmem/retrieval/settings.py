@@ -75,6 +75,14 @@ class RetrievalSettings:
     """Best facts whose provenance episodes are scored."""
     linked_episodes: int = 30
     """Episodes proposed by the PageRank of the entities they are linked to."""
+    bridge_sources: int = 1
+    """Best episodes whose specific entities bridge to further episodes (0: off)."""
+    bridge_hub_limit: int = 20
+    """Entities mentioned by more episodes than this do not bridge."""
+    bridge_fanout: int = 400
+    """Episode-entity links read for bridging (one store query)."""
+    bridge_candidates: int = 50
+    """Bridged episodes scored (the most specifically linked), each by its vector."""
     speaker_boost: float = 6.0
     """Relative boost of a candidate episode spoken by a person the query names."""
     mention_boost: float = 0.0

@@ -175,6 +175,11 @@ class GraphStore(Protocol):
         """:meth:`get_episodes` as slim :class:`EpisodeHeader` rows (unscoped, like it)."""
         ...
 
+    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[float]]:
+        """Stored embeddings of these episodes (unscoped, like :meth:`get_episodes`);
+        unknown and unembedded episodes are skipped."""
+        ...
+
     def fact_edges_of_entities(
         self,
         scope: Scope,

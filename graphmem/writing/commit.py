@@ -27,6 +27,7 @@ from graphmem.store.base import GraphStore, StoreTransaction
 from graphmem.temporal.predicates import PredicateCatalogue
 from graphmem.temporal.reconciler import Ending, ReconcilePlan, reconcile
 from graphmem.writing.draft import WriteDraft
+from graphmem.writing.name_parts import part_mentions
 
 
 class DraftCommitter:
@@ -97,6 +98,7 @@ class DraftCommitter:
                 for slot, positions in enumerate(draft.mention_episodes)
                 for position in positions
             }
+            mentions |= part_mentions(tx, owner, draft, entities)
             if mentions:
                 tx.put_mentions(sorted(mentions))
             tx.append_audit(self._audit(draft, plan, new_entities, now))

@@ -110,6 +110,10 @@ def draft_triples(
         position = episode_for(triple)
         subject = mention(triple.subject, triple.subject_type)
         obj = mention(triple.object, triple.object_type)
+        # The source episode mentions both ends (as an extracted episode would).
+        for slot in (subject, obj):
+            if position not in draft.mention_episodes[slot]:
+                draft.mention_episodes[slot].append(position)
         sentence = (
             triple.fact or f"{triple.subject} {triple.predicate.replace('_', ' ')} {triple.object}."
         )

@@ -50,6 +50,23 @@ def select_episode_headers(
     return headers
 
 
+def episode_vectors(
+    conn: sqlite3.Connection, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[float]]:
+    """Stored embeddings of these episodes; unknown or unembedded ones are skipped."""
+    result: dict[uuid.UUID, list[float]] = {}
+    for chunk in batched(list(ids), _CHUNK):
+        marks = ",".join("?" * len(chunk))
+        for episode_id, blob in conn.execute(
+            f"SELECT id, embedding FROM episodes WHERE id IN ({marks}) AND embedding IS NOT NULL",
+            [str(i) for i in chunk],
+        ):
+            vector = codec.blob_vector(blob)
+            if vector is not None:
+                result[parse_id(episode_id)] = vector
+    return result
+
+
 def select_entities(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[Entity]:
     """Entities with these ids; unknown ids are skipped."""
     return [

@@ -173,6 +173,10 @@ class EmbeddedStore:
         """Episodes by id as slim headers; unknown ids are skipped."""
         return record_reads.select_episode_headers(self._reader(), ids)
 
+    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[float]]:
+        """Stored embeddings of these episodes; unknown and unembedded ones are skipped."""
+        return record_reads.episode_vectors(self._reader(), ids)
+
     def get_entities(self, ids: Sequence[uuid.UUID]) -> list[Entity]:
         """Entities by id."""
         return record_reads.select_entities(self._reader(), ids)

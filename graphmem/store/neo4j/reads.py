@@ -47,6 +47,15 @@ def episode_headers_by_ids(ids: Sequence[str]) -> Statement:
     )
 
 
+def episode_vectors_by_ids(ids: Sequence[str]) -> Statement:
+    """The stored embeddings of the episodes that have one."""
+    return Statement(
+        "UNWIND $ids AS id\nMATCH (n:Episode {id: id})\n"
+        "WHERE n.embedding IS NOT NULL\nRETURN n.id AS id, n.embedding AS embedding",
+        {"ids": list(ids)},
+    )
+
+
 def entities_by_ids(ids: Sequence[str]) -> Statement:
     """Entities by id."""
     return Statement(

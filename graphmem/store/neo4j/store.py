@@ -183,6 +183,14 @@ class Neo4jStore:
             for row in self.read(reads.episode_headers_by_ids(chunk))
         ]
 
+    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[float]]:
+        """Stored embeddings of these episodes; unknown and unembedded ones are skipped."""
+        return {
+            uuid.UUID(row["id"]): [float(x) for x in row["embedding"]]
+            for chunk in _chunks(id_list(ids))
+            for row in self.read(reads.episode_vectors_by_ids(chunk))
+        }
+
     def get_entities(self, ids: Sequence[uuid.UUID]) -> list[Entity]:
         """Entities by id; unknown ids are skipped."""
         return [

@@ -1,0 +1,81 @@
+"""Bridging: episodes that share a specific entity with the best episodes.
+
+A multi-hop question names the first hop ("Hello Love's performer") but not the
+second (Hank Snow): the passage about the second hop resembles the question little,
+and the walk over facts reaches it with little mass. What singles it out is that it
+mentions an entity the best first-hop episode also mentions, one that few episodes
+share (a hub such as "United States" links everything and says nothing). Such
+episodes are scored by their similarity to the query, relative to the best of them,
+times the score of the weakest source: at best they tie with a source.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from graphmem.models.scope import Scope
+from graphmem.retrieval.fusion import ranked
+from graphmem.store.base import GraphStore
+
+EpisodeVectors = Callable[[Sequence[uuid.UUID]], Mapping[uuid.UUID, Sequence[float]]]
+
+
+def bridge_scores(
+    store: GraphStore,
+    scope: Scope,
+    scores: Mapping[uuid.UUID, float],
+    links: Mapping[uuid.UUID, frozenset[uuid.UUID]],
+    named: frozenset[uuid.UUID],
+    query_vector: Sequence[float] | npt.NDArray[np.floating],
+    vectors_of: EpisodeVectors,
+    *,
+    sources: int,
+    hub_limit: int,
+    fanout: int,
+    candidates: int,
+) -> dict[uuid.UUID, float]:
+    """Scores of the episodes bridged from the ``sources`` best of ``scores``.
+
+    ``links`` maps episodes to the entities they are linked to (mentions and the ends
+    of the facts citing them); entities the query names are left out (they rank their
+    episodes directly), and so are entities more than ``hub_limit`` episodes mention.
+    """
+    best = ranked(dict(scores))[:sources]
+    if not best:
+        return {}
+    shared = {e for episode_id in best for e in links.get(episode_id, ()) if e not in named}
+    if not shared:
+        return {}
+    pairs = store.episodes_mentioning(scope, sorted(shared, key=str), limit=fanout)
+    by_entity: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for episode_id, entity_id in pairs:
+        by_entity.setdefault(entity_id, set()).add(episode_id)
+    # Specificity: an entity few episodes share says more (HippoRAG's node weighting).
+    specificity: dict[uuid.UUID, float] = {}
+    for members in by_entity.values():
+        if len(members) > hub_limit:
+            continue
+        for episode_id in members:
+            specificity[episode_id] = specificity.get(episode_id, 0.0) + 1.0 / len(members)
+    for episode_id in best:
+        specificity.pop(episode_id, None)
+    if not specificity:
+        return {}
+    vectors = vectors_of(ranked(specificity)[:candidates])
+    if not vectors:
+        return {}
+    query = np.asarray(query_vector, dtype=np.float32)
+    query = query / (float(np.linalg.norm(query)) or 1.0)
+    similarity: dict[uuid.UUID, float] = {}
+    for episode_id, vector in vectors.items():
+        v = np.asarray(vector, dtype=np.float32)
+        similarity[episode_id] = float(v @ query) / (float(np.linalg.norm(v)) or 1.0)
+    top = max(similarity.values())
+    if top <= 0:
+        return {}
+    ceiling = min(scores[episode_id] for episode_id in best)
+    return {i: ceiling * max(s, 0.0) / top for i, s in similarity.items()}
