@@ -274,16 +274,20 @@ def test_a_log_compaction_between_catch_up_reads_loses_no_vector(
             [("Gus", "likes", "rowing"), ("Dana", "visited", "Perth")], user_id="alice"
         ).facts_added
         calls = {"count": 0}
-        real_floor = vectors._log_floor
 
-        def floor_then_compact(conn: sqlite3.Connection) -> int:
-            value = real_floor(conn)
-            calls["count"] += 1
-            if calls["count"] == compact_at_read:
-                other.close()  # saves its snapshot and compacts the log past `reader`
-            return value
+        def then_compact(read: Callable[[sqlite3.Connection], int]) -> Callable[..., int]:
+            def reading(conn: sqlite3.Connection) -> int:
+                value = read(conn)
+                calls["count"] += 1
+                if calls["count"] == compact_at_read:
+                    other.close()  # saves its snapshot and compacts the log past `reader`
+                return value
 
-        monkeypatch.setattr(vectors, "_log_floor", floor_then_compact)
+            return reading
+
+        # A catch-up reads the log position, then the floor, the entries, the floor again.
+        monkeypatch.setattr(vectors, "_max_seq", then_compact(vectors._max_seq))
+        monkeypatch.setattr(vectors, "_log_floor", then_compact(vectors._log_floor))
         hits = reader.search("Who likes rowing?", user_id="alice", limit=10)
         monkeypatch.undo()
         assert calls["count"] >= compact_at_read
