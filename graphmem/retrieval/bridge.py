@@ -19,9 +19,9 @@ import numpy.typing as npt
 
 from graphmem.models.scope import Scope
 from graphmem.retrieval.fusion import ranked
-from graphmem.store.base import GraphStore
+from graphmem.store.base import GraphStore, Vector
 
-EpisodeVectors = Callable[[Sequence[uuid.UUID]], Mapping[uuid.UUID, Sequence[float]]]
+EpisodeVectors = Callable[[Sequence[uuid.UUID]], Mapping[uuid.UUID, Vector]]
 
 
 def bridge_scores(
@@ -70,10 +70,10 @@ def bridge_scores(
         return {}
     query = np.asarray(query_vector, dtype=np.float32)
     query = query / (float(np.linalg.norm(query)) or 1.0)
-    similarity: dict[uuid.UUID, float] = {}
-    for episode_id, vector in vectors.items():
-        v = np.asarray(vector, dtype=np.float32)
-        similarity[episode_id] = float(v @ query) / (float(np.linalg.norm(v)) or 1.0)
+    matrix = np.stack([np.asarray(v, dtype=np.float32) for v in vectors.values()])
+    norms = np.linalg.norm(matrix, axis=1)
+    cosines = (matrix @ query) / np.where(norms > 0, norms, 1.0)
+    similarity = dict(zip(vectors, cosines.tolist(), strict=True))
     top = max(similarity.values())
     if top <= 0:
         return {}

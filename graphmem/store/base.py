@@ -18,10 +18,16 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
+import numpy.typing as npt
+
 from graphmem.models.edges import FactEdge
 from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
+
+Vector = npt.NDArray[np.float32]
+"""One stored embedding, as read for scoring."""
 
 T = TypeVar("T")
 IndexKind = Literal["entity", "episode", "fact"]
@@ -175,7 +181,7 @@ class GraphStore(Protocol):
         """:meth:`get_episodes` as slim :class:`EpisodeHeader` rows (unscoped, like it)."""
         ...
 
-    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[float]]:
+    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Vector]:
         """Stored embeddings of these episodes (unscoped, like :meth:`get_episodes`);
         unknown and unembedded episodes are skipped."""
         ...

@@ -11,10 +11,12 @@ import sqlite3
 import uuid
 from collections.abc import Sequence
 
+import numpy as np
+
 from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
-from graphmem.store.base import batched
+from graphmem.store.base import Vector, batched
 from graphmem.store.embedded import codec
 from graphmem.store.embedded.connection import scope_clause
 from graphmem.store.embedded.edges import parse_id, rows_touching
@@ -50,20 +52,16 @@ def select_episode_headers(
     return headers
 
 
-def episode_vectors(
-    conn: sqlite3.Connection, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[float]]:
+def episode_vectors(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Vector]:
     """Stored embeddings of these episodes; unknown or unembedded ones are skipped."""
-    result: dict[uuid.UUID, list[float]] = {}
+    result: dict[uuid.UUID, Vector] = {}
     for chunk in batched(list(ids), _CHUNK):
         marks = ",".join("?" * len(chunk))
         for episode_id, blob in conn.execute(
             f"SELECT id, embedding FROM episodes WHERE id IN ({marks}) AND embedding IS NOT NULL",
             [str(i) for i in chunk],
         ):
-            vector = codec.blob_vector(blob)
-            if vector is not None:
-                result[parse_id(episode_id)] = vector
+            result[parse_id(episode_id)] = np.frombuffer(blob, dtype=np.float32)
     return result
 
 

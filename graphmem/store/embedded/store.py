@@ -32,6 +32,7 @@ from graphmem.store.base import (
     IndexKind,
     ProgressCallback,
     ScopeCounts,
+    Vector,
 )
 from graphmem.store.embedded import index_search, record_reads
 from graphmem.store.embedded.connection import connect, translate
@@ -173,7 +174,7 @@ class EmbeddedStore:
         """Episodes by id as slim headers; unknown ids are skipped."""
         return record_reads.select_episode_headers(self._reader(), ids)
 
-    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[float]]:
+    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Vector]:
         """Stored embeddings of these episodes; unknown and unembedded ones are skipped."""
         return record_reads.episode_vectors(self._reader(), ids)
 

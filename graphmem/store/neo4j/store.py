@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import neo4j
+import numpy as np
 
 from graphmem.config import Neo4jSettings
 from graphmem.errors import EmbedderMismatchError, StoreError
@@ -39,6 +40,7 @@ from graphmem.store.base import (
     IndexKind,
     ProgressCallback,
     ScopeCounts,
+    Vector,
 )
 from graphmem.store.neo4j import admin, reads, schema, search
 from graphmem.store.neo4j.connection import (
@@ -183,10 +185,10 @@ class Neo4jStore:
             for row in self.read(reads.episode_headers_by_ids(chunk))
         ]
 
-    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[float]]:
+    def episode_vectors(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Vector]:
         """Stored embeddings of these episodes; unknown and unembedded ones are skipped."""
         return {
-            uuid.UUID(row["id"]): [float(x) for x in row["embedding"]]
+            uuid.UUID(row["id"]): np.asarray(row["embedding"], dtype=np.float32)
             for chunk in _chunks(id_list(ids))
             for row in self.read(reads.episode_vectors_by_ids(chunk))
         }
