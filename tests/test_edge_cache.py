@@ -28,7 +28,7 @@ from graphmem.store.embedded.edge_cache import compact_fact_log
 from graphmem.store.embedded.edges import select_edges_by_ids, select_fact_edges
 from graphmem.store.embedded.store import EmbeddedStore
 
-OWNERS = (Scope.of(user_id="alice"), Scope.of(user_id="bob"))
+OWNERS = tuple(Scope.of(user_id=name) for name in ("alice", "bob", "carol", "dave", "erin"))
 AGENTS = (None, "planner", "coach")
 
 
@@ -198,7 +198,7 @@ def test_a_reused_rowid_never_carries_one_owners_fact_into_anothers_cache(
     """SQLite reuses the highest rowid after it is deleted: alice's cached neighbourhood
     must lose her deleted fact and must not gain bob's fact that took its rowid."""
     world = World(store)
-    alice, bob = OWNERS
+    alice, bob, *_ = OWNERS
     keep = world.new_fact(0, 0, 0, 1)
     last = world.new_fact(0, 0, 0, 2)
     with store.transaction() as tx:
@@ -242,10 +242,10 @@ def test_a_cache_behind_a_compacted_log_reloads(store: EmbeddedStore) -> None:
     assert {e.id: e.expired_at is not None for e in history} == {first.id: True, later.id: False}
 
 
-def test_owners_beyond_the_budget_are_read_from_sqlite(tmp_path: Path) -> None:
-    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=3) as small:
+def test_owners_beyond_a_quarter_of_the_budget_are_read_from_sqlite(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
         world = World(small)
-        alice, bob = OWNERS
+        alice, bob, *_ = OWNERS
         with small.transaction() as tx:
             tx.put_facts([world.new_fact(0, 0, i, (i + 1) % 4) for i in range(4)])
             tx.put_facts([world.new_fact(1, 0, 0, 1), world.new_fact(1, 0, 1, 2)])
@@ -259,18 +259,18 @@ def test_owners_beyond_the_budget_are_read_from_sqlite(tmp_path: Path) -> None:
 
 
 def test_the_least_recently_read_owner_is_dropped_first(tmp_path: Path) -> None:
-    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=3) as small:
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
         world = World(small)
-        alice, bob = OWNERS
         with small.transaction() as tx:
-            tx.put_facts([world.new_fact(0, 0, 0, 1), world.new_fact(0, 0, 1, 2)])
-            tx.put_facts([world.new_fact(1, 0, 0, 1), world.new_fact(1, 0, 1, 2)])
-        alice_people = [e.id for e in world.entities[alice.owner]]
-        bob_people = [e.id for e in world.entities[bob.owner]]
-        cached(small, alice, alice_people)
-        assert cached(small, bob, bob_people) == from_sqlite(small, bob, bob_people)
-        assert small._edges.cached_facts == 2  # alice made room for bob
-        assert cached(small, alice, alice_people) == from_sqlite(small, alice, alice_people)
+            for n in range(len(OWNERS)):  # 2 facts each: 10 in all, over the budget of 8
+                tx.put_facts([world.new_fact(n, 0, 0, 1), world.new_fact(n, 0, 1, 2)])
+        for scope in OWNERS:
+            people = [e.id for e in world.entities[scope.owner]]
+            assert cached(small, scope, people) == from_sqlite(small, scope, people)
+        assert small._edges.cached_facts == 8
+        assert OWNERS[0].owner not in small._edges._owners  # alice made room for erin
+        alice_people = [e.id for e in world.entities[OWNERS[0].owner]]
+        assert cached(small, OWNERS[0], alice_people) == from_sqlite(small, OWNERS[0], alice_people)
 
 
 def test_a_disabled_cache_reads_sqlite(tmp_path: Path) -> None:
@@ -291,7 +291,7 @@ def test_a_write_during_an_owners_first_load_is_not_lost(
     (and replaying writes) meanwhile; a write replayed before the load is kept must
     still reach the loaded owner."""
     world = World(store)
-    alice, bob = OWNERS
+    alice, bob, *_ = OWNERS
     first = world.new_fact(0, 0, 0, 1)
     with store.transaction() as tx:
         tx.put_facts([first, world.new_fact(1, 0, 0, 1)])

@@ -12,7 +12,8 @@ last one it applied (re-reading those rows), so a read sees every committed writ
 A log compacted past that point, or too long to replay, empties the cache instead.
 
 Memory is bounded by ``max_facts``: least recently searched owners are dropped first,
-and an owner larger than the whole budget is never cached (its reads go to SQLite).
+and an owner larger than a quarter of the budget is never cached (its reads go to
+SQLite, which look facts up by entity).
 """
 
 from __future__ import annotations
@@ -195,7 +196,9 @@ class EdgeCache:
             loaded_at, epoch = self._seq, self._epoch
         # Loading reads every fact of the owner: searches of other owners (in other
         # threads) must not wait for it, so it runs outside the lock.
-        edges = _load_owner(conn, owner, self._max_facts)
+        # One owner may fill a quarter of the budget: a giant owner would otherwise
+        # push every other one out, and be pushed out by them, reloading each time.
+        edges = _load_owner(conn, owner, self._max_facts // 4)
         if edges is None:
             return None
         with self._lock:
