@@ -127,10 +127,9 @@ class EdgeCache:
         self._max_facts = max_facts
         self._owners: OrderedDict[str, OwnerEdges] = OrderedDict()
         self._owner_of: dict[int, str] = {}
-        """Rowid -> owner, for the cached rows (a deleted row has no owner left to read)."""
+        """Rowid -> owner, for every cached row (a deleted row has no owner left to read)."""
         self._rowid_of: dict[uuid.UUID, int] = {}
         """Fact id -> rowid, for the cached rows."""
-        self._size = 0
         self._seq = 0
         self._epoch = 0
         """Incremented whenever the cache starts over (a load begun before is not kept)."""
@@ -175,15 +174,10 @@ class EdgeCache:
                     found.append(self._owners[self._owner_of[rowid]].by_rowid[rowid])
         return found, missing
 
-    def clear(self) -> None:
-        """Forget every cached owner (they are reloaded on demand)."""
-        with self._lock:
-            self._forget_all()
-
     @property
     def cached_facts(self) -> int:
         """Facts held in memory now."""
-        return self._size
+        return len(self._owner_of)
 
     # -- keeping in step -------------------------------------------------------------------
     def _current(self, conn: sqlite3.Connection, owner: str) -> OwnerEdges | None:
@@ -204,16 +198,15 @@ class EdgeCache:
         with self._lock:
             if owner in self._owners:  # another thread loaded it meanwhile
                 return self._owners[owner]
-            if self._seq > loaded_at:
-                # Writes replayed while this owner was loading skipped it: they are
-                # applied to it below, unless the cache started over or the log was
-                # compacted past them (then this read is served, and nothing kept).
-                if self._epoch != epoch or log_position(conn)[1] > loaded_at:
-                    return edges
-                self._insert(owner, edges)
+            # Writes replayed while this owner was loading skipped it: they are applied
+            # to it below, unless the cache started over or the log was compacted past
+            # them (then this read is served, and nothing kept).
+            missed = self._seq > loaded_at
+            if missed and (self._epoch != epoch or log_position(conn)[1] > loaded_at):
+                return edges
+            self._insert(owner, edges)
+            if missed:
                 self._apply(conn, _changed_rowids(conn, loaded_at, self._seq))
-            else:
-                self._insert(owner, edges)
             return self._owners[owner]
 
     def _insert(self, owner: str, edges: OwnerEdges) -> None:
@@ -222,10 +215,8 @@ class EdgeCache:
         for rowid, edge in edges.by_rowid.items():
             self._owner_of[rowid] = owner
             self._rowid_of[edge.id] = rowid
-        self._size += len(edges.by_rowid)
-        while self._size > self._max_facts and len(self._owners) > 1:
+        while len(self._owner_of) > self._max_facts and len(self._owners) > 1:
             _, dropped = self._owners.popitem(last=False)
-            self._size -= len(dropped.by_rowid)
             for rowid, edge in dropped.by_rowid.items():
                 del self._owner_of[rowid]
                 self._unindex(edge.id, rowid)
@@ -241,7 +232,6 @@ class EdgeCache:
         self._owners.clear()
         self._owner_of.clear()
         self._rowid_of.clear()
-        self._size = 0
 
     def _replay(self, conn: sqlite3.Connection) -> None:
         """Apply the fact rows changed since the last replay to the cached owners."""
@@ -282,10 +272,7 @@ class EdgeCache:
                     self._owner_of[rowid] = name
                     self._rowid_of[edge.id] = rowid
         for name, updates in per_owner.items():
-            before = self._owners[name]
-            after = before.changed(updates)
-            self._owners[name] = after
-            self._size += len(after.by_rowid) - len(before.by_rowid)
+            self._owners[name] = self._owners[name].changed(updates)
 
 
 def _load_owner(conn: sqlite3.Connection, owner: str, max_facts: int) -> OwnerEdges | None:
