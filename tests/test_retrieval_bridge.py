@@ -34,7 +34,6 @@ def _bridge(
     named: frozenset[uuid.UUID] = frozenset(),
     hub_limit: int = 20,
 ) -> dict[uuid.UUID, float]:
-    vectors_of = memory.store.episode_vectors  # type: ignore[attr-defined]
     return bridge_scores(
         memory.store,
         SCOPE,
@@ -42,8 +41,6 @@ def _bridge(
         _links(memory, source),
         named,
         memory.embedder.embed_query("Who was its first president?"),
-        vectors_of,
-        sources=1,
         hub_limit=hub_limit,
         fanout=400,
         candidates=50,

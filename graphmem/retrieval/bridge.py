@@ -12,39 +12,34 @@ times the score of the weakest source: at best they tie with a source.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from graphmem.models.scope import Scope
 from graphmem.retrieval.fusion import ranked
-from graphmem.store.base import GraphStore, Vector
-
-EpisodeVectors = Callable[[Sequence[uuid.UUID]], Mapping[uuid.UUID, Vector]]
+from graphmem.store.base import GraphStore
 
 
 def bridge_scores(
     store: GraphStore,
     scope: Scope,
-    scores: Mapping[uuid.UUID, float],
+    best: Mapping[uuid.UUID, float],
     links: Mapping[uuid.UUID, frozenset[uuid.UUID]],
     named: frozenset[uuid.UUID],
     query_vector: Sequence[float] | npt.NDArray[np.floating],
-    vectors_of: EpisodeVectors,
     *,
-    sources: int,
     hub_limit: int,
     fanout: int,
     candidates: int,
 ) -> dict[uuid.UUID, float]:
-    """Scores of the episodes bridged from the ``sources`` best of ``scores``.
+    """Scores of the episodes bridged from the ``best`` episodes (with their scores).
 
     ``links`` maps episodes to the entities they are linked to (mentions and the ends
     of the facts citing them); entities the query names are left out (they rank their
     episodes directly), and so are entities more than ``hub_limit`` episodes mention.
     """
-    best = ranked(dict(scores))[:sources]
     if not best:
         return {}
     shared = {e for episode_id in best for e in links.get(episode_id, ()) if e not in named}
@@ -65,7 +60,7 @@ def bridge_scores(
         specificity.pop(episode_id, None)
     if not specificity:
         return {}
-    vectors = vectors_of(ranked(specificity)[:candidates])
+    vectors = store.episode_vectors(ranked(specificity)[:candidates])
     if not vectors:
         return {}
     query = np.asarray(query_vector, dtype=np.float32)
@@ -77,5 +72,5 @@ def bridge_scores(
     top = max(similarity.values())
     if top <= 0:
         return {}
-    ceiling = min(scores[episode_id] for episode_id in best)
+    ceiling = min(best.values())
     return {i: ceiling * max(s, 0.0) / top for i, s in similarity.items()}

@@ -74,6 +74,18 @@ def candidate_ids(evidence: EpisodeEvidence, linked_limit: int) -> list[uuid.UUI
     return list(found)
 
 
+def linked_entities(
+    evidence: EpisodeEvidence,
+    mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
+    episode_id: uuid.UUID,
+) -> frozenset[uuid.UUID]:
+    """The entities an episode is linked to: those it mentions, and the ends of the
+    walked facts that cite it."""
+    linked = evidence.fact_links.get(episode_id, _NOTHING)
+    mentioned = mentions.get(episode_id)
+    return linked.union(mentioned) if mentioned else linked
+
+
 def entity_link_scores(
     evidence: EpisodeEvidence,
     mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
@@ -85,13 +97,10 @@ def entity_link_scores(
 
     Scores every linked episode, or only the episodes in ``only``.
     """
-    entity_scores, named, fact_links = evidence.entity_scores, evidence.named, evidence.fact_links
+    entity_scores, named = evidence.entity_scores, evidence.named
     scores: dict[uuid.UUID, float] = {}
-    for episode_id in {*fact_links, *mentions} if only is None else only:
-        linked = fact_links.get(episode_id, _NOTHING)
-        mentioned = mentions.get(episode_id)
-        if mentioned:
-            linked = linked.union(mentioned)
+    for episode_id in {*evidence.fact_links, *mentions} if only is None else only:
+        linked = linked_entities(evidence, mentions, episode_id)
         total = sum(entity_scores.get(e, 0.0) for e in linked if e not in named)
         if total > 0:
             scores[episode_id] = total

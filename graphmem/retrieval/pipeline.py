@@ -21,12 +21,18 @@ from graphmem.embedding.base import Embedder
 from graphmem.errors import InvalidInputError
 from graphmem.filters import Filter
 from graphmem.models.edges import FactEdge
-from graphmem.models.records import Fact
+from graphmem.models.headers import EpisodeHeader
+from graphmem.models.records import Episode, Fact
 from graphmem.models.results import ScoredEntity, ScoredEpisode, ScoredFact, SearchResult
 from graphmem.models.scope import Scope
 from graphmem.retrieval.bridge import bridge_scores
 from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
-from graphmem.retrieval.episodes import EpisodeEvidence, candidate_ids, rank_episodes
+from graphmem.retrieval.episodes import (
+    EpisodeEvidence,
+    candidate_ids,
+    linked_entities,
+    rank_episodes,
+)
 from graphmem.retrieval.expansion import Expansion, expand, trace_paths
 from graphmem.retrieval.facts import (
     FactRanking,
@@ -275,20 +281,17 @@ class Retriever:
         candidates = candidate_ids(evidence, settings.linked_episodes)
         if not candidates:
             return []
-        speakers = self._visible_speakers(candidates, scope, filters)
-        mentions = self._store.mentions_of_episodes(list(speakers))
+        visible = self._visible_episodes(candidates, scope, filters)
+        mentions = self._store.mentions_of_episodes(list(visible))
+        speakers = {i: e.name for i, e in visible.items()}
         scores, sources = rank_episodes(evidence, mentions, speakers, settings)
         depth = self._depth(limit)
         if settings.bridge_sources and scores:
-            self._bridge(scores, sources, evidence, mentions, scope, filters, depth, query_vector)
+            self._bridge(
+                scores, sources, visible, evidence, mentions, scope, filters, depth, query_vector
+            )
         order = ranked(scores)[:depth]
-        # Ranking read headers only; the records returned (or reordered) are loaded now.
-        records = {
-            e.id: e
-            for e in self._store.get_episodes(order)
-            if scope.contains(e.user_id, e.agent_id, e.run_id)
-            and (filters is None or filters.matches(e.metadata))
-        }
+        records = self._episode_records(order, visible, scope, filters)
         order = [i for i in order if i in records]  # deleted since it was ranked
         finished = self._finish(query, order, scores, lambda i: records[i].content, depth)
         return [
@@ -300,6 +303,7 @@ class Retriever:
         self,
         scores: dict[uuid.UUID, float],
         sources: dict[uuid.UUID, list[str]],
+        visible: dict[uuid.UUID, Episode | EpisodeHeader],
         evidence: EpisodeEvidence,
         mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
         scope: Scope,
@@ -310,19 +314,14 @@ class Retriever:
         """Raise the episodes bridged from the best ones (see :mod:`.bridge`), in place."""
         settings = self.settings
         order = ranked(scores)
-        links = {
-            i: evidence.fact_links.get(i, frozenset()).union(mentions.get(i, ()))
-            for i in order[: settings.bridge_sources]
-        }
+        best = {i: scores[i] for i in order[: settings.bridge_sources]}
         bridged = bridge_scores(
             self._store,
             scope,
-            scores,
-            links,
+            best,
+            {i: linked_entities(evidence, mentions, i) for i in best},
             evidence.named,
             query_vector,
-            self._store.episode_vectors,
-            sources=settings.bridge_sources,
             hub_limit=settings.bridge_hub_limit,
             fanout=settings.bridge_fanout,
             candidates=settings.bridge_candidates,
@@ -330,26 +329,48 @@ class Retriever:
         # Only a bridged episode that would make the cut matters.
         cut = scores[order[depth - 1]] if len(order) >= depth else 0.0
         bridged = {i: value for i, value in bridged.items() if value > max(cut, scores.get(i, 0.0))}
-        fresh = [i for i in bridged if i not in scores]
-        visible = set(scores) | set(self._visible_speakers(fresh, scope, filters))
+        visible.update(
+            self._visible_episodes([i for i in bridged if i not in visible], scope, filters)
+        )
         for i, value in bridged.items():
             if i in visible:
                 scores[i] = value
                 sources.setdefault(i, []).append("bridge")
 
-    def _visible_speakers(
+    def _visible_episodes(
         self, ids: list[uuid.UUID], scope: Scope, filters: Filter | None
-    ) -> dict[uuid.UUID, str | None]:
-        """Speaker of each candidate this read may see (a metadata filter needs the
-        full records; otherwise headers are enough)."""
-        if filters is not None:
+    ) -> dict[uuid.UUID, Episode | EpisodeHeader]:
+        """The candidates this read may see: as headers, or as full records when a
+        metadata filter needs them (ranking reads only ids, scope and speaker)."""
+        if filters is None:
             return {
-                e.id: e.name
-                for e in self._store.get_episodes(ids)
-                if scope.contains(e.user_id, e.agent_id, e.run_id) and filters.matches(e.metadata)
+                e.id: e
+                for e in self._store.get_episode_headers(ids)
+                if scope.contains(e.user_id, e.agent_id, e.run_id)
             }
         return {
-            e.id: e.name
-            for e in self._store.get_episode_headers(ids)
-            if scope.contains(e.user_id, e.agent_id, e.run_id)
+            e.id: e
+            for e in self._store.get_episodes(ids)
+            if scope.contains(e.user_id, e.agent_id, e.run_id) and filters.matches(e.metadata)
         }
+
+    def _episode_records(
+        self,
+        order: list[uuid.UUID],
+        visible: dict[uuid.UUID, Episode | EpisodeHeader],
+        scope: Scope,
+        filters: Filter | None,
+    ) -> dict[uuid.UUID, Episode]:
+        """Full records of the best episodes: those a filter already loaded, the rest
+        read now (and checked again: one may have changed since it was ranked)."""
+        records = {i: e for i in order if isinstance(e := visible.get(i), Episode)}
+        missing = [i for i in order if i not in records]
+        records.update(
+            {
+                e.id: e
+                for e in self._store.get_episodes(missing)
+                if scope.contains(e.user_id, e.agent_id, e.run_id)
+                and (filters is None or filters.matches(e.metadata))
+            }
+        )
+        return records
