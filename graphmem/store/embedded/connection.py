@@ -5,7 +5,10 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from graphmem.errors import (
     StoreCorruptedError,
@@ -14,6 +17,7 @@ from graphmem.errors import (
     StoreReadOnlyError,
 )
 from graphmem.models.scope import Scope
+from graphmem.store.base import batched
 from graphmem.store.embedded.keyword import names_text, scope_token
 
 MMAP_BYTES = 1 << 30
@@ -77,9 +81,7 @@ def translate(exc: BaseException, path: Path | None = None) -> StoreError:
     return StoreError(f"store error{where}: {message}")
 
 
-def scope_clause(
-    scope: Scope, alias: str = "", *, use_index: bool = True
-) -> tuple[str, list[str]]:
+def scope_clause(scope: Scope, alias: str = "", *, use_index: bool = True) -> tuple[str, list[str]]:
     """SQL condition and parameters selecting the records a scope may read.
 
     With ``use_index=False`` the condition only filters rows found another way (by
@@ -95,3 +97,30 @@ def scope_clause(
         clauses.append(f"{prefix}run_id = ?")
         params.append(scope.run_id)
     return " AND ".join(clauses), params
+
+
+ID_CHUNK = 400
+"""Ids per statement, well under SQLite's limit on bound parameters."""
+
+
+def rows_by_ids(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: str,
+    ids: Sequence[uuid.UUID],
+    *,
+    condition: str = "",
+    plain: bool = False,
+) -> Iterator[Any]:
+    """``columns`` of the rows of ``table`` with these ids (and meeting ``condition``),
+    in no particular order; unknown ids are skipped. Plain tuples when ``plain``, else
+    the connection's rows."""
+    also = f" AND {condition}" if condition else ""
+    for chunk in batched(list(ids), ID_CHUNK):
+        cursor = conn.execute(
+            f"SELECT {columns} FROM {table} WHERE id IN ({','.join('?' * len(chunk))}){also}",
+            [str(i) for i in chunk],
+        )
+        if plain:
+            cursor.row_factory = None
+        yield from cursor

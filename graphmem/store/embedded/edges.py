@@ -21,14 +21,12 @@ from graphmem.models.records import ExpiryReason
 from graphmem.models.scope import Scope
 from graphmem.models.time import from_storage
 from graphmem.store.base import batched
-from graphmem.store.embedded.connection import scope_clause
+from graphmem.store.embedded.connection import ID_CHUNK, rows_by_ids, scope_clause
 
 EDGE_COLUMNS = (
     "id, subject_id, predicate, object_id, subject_name, object_name, confidence, episode_ids, "
     "valid_at, invalid_at, created_at, expired_at, expired_reason, user_id, agent_id, run_id"
 )
-_CHUNK = 400
-"""Ids per statement, well under SQLite's limit on bound parameters."""
 
 parse_id = functools.lru_cache(maxsize=1 << 18)(uuid.UUID)
 """``uuid.UUID(text)``, cached: parsing is most of the cost of a slim row."""
@@ -81,15 +79,7 @@ def _intern_id(value: str | None) -> str | None:
 
 def select_edges_by_ids(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[FactEdge]:
     """Edges of the facts with these ids (any version), in no particular order."""
-    edges: list[FactEdge] = []
-    for chunk in batched(list(ids), _CHUNK):
-        cursor = conn.execute(
-            f"SELECT {EDGE_COLUMNS} FROM facts WHERE id IN ({','.join('?' * len(chunk))})",
-            [str(i) for i in chunk],
-        )
-        cursor.row_factory = None
-        edges.extend(edge_of_row(row) for row in cursor)
-    return edges
+    return [edge_of_row(row) for row in rows_by_ids(conn, "facts", EDGE_COLUMNS, ids, plain=True)]
 
 
 def select_fact_edges(
@@ -131,7 +121,7 @@ def rows_touching(
     if not include_expired:
         where += " AND expired_at IS NULL"
     seen: set[str] = set()
-    for chunk in batched(list(entity_ids), _CHUNK):
+    for chunk in batched(list(entity_ids), ID_CHUNK):
         ids = [str(i) for i in chunk]
         marks = ",".join("?" * len(ids))
         statements: list[tuple[str, list[str | int]]]

@@ -68,9 +68,7 @@ def _ids_for_rowids(
     table = RECORD_TABLES[kind]
     # The rowids are the lookup; the scope only filters them (see scope_clause).
     where, params = (
-        ("+owner = ?", [scope.owner])
-        if kind == "entity"
-        else scope_clause(scope, use_index=False)
+        ("+owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope, use_index=False)
     )
     resolved: dict[int, uuid.UUID] = {}
     for start in range(0, len(rowids), _CHUNK):

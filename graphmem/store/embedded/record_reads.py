@@ -18,18 +18,14 @@ from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import Vector, batched
 from graphmem.store.embedded import codec
-from graphmem.store.embedded.connection import scope_clause
+from graphmem.store.embedded.connection import ID_CHUNK, rows_by_ids, scope_clause
 from graphmem.store.embedded.edges import parse_id, rows_touching
-
-_CHUNK = 400
-"""Ids per statement, well under SQLite's limit on bound parameters."""
 
 
 def select_episodes(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[Episode]:
     """Episodes with these ids; unknown ids are skipped."""
     return [
-        codec.row_episode(row)
-        for row in _select_by_ids(conn, "episodes", codec.EPISODE_COLUMNS, ids)
+        codec.row_episode(row) for row in rows_by_ids(conn, "episodes", codec.EPISODE_COLUMNS, ids)
     ]
 
 
@@ -37,53 +33,26 @@ def select_episode_headers(
     conn: sqlite3.Connection, ids: Sequence[uuid.UUID]
 ) -> list[EpisodeHeader]:
     """Headers of the episodes with these ids; unknown ids are skipped."""
-    headers: list[EpisodeHeader] = []
-    for chunk in batched(list(ids), _CHUNK):
-        cursor = conn.execute(
-            "SELECT id, user_id, agent_id, run_id, name FROM episodes "
-            f"WHERE id IN ({','.join('?' * len(chunk))})",
-            [str(i) for i in chunk],
-        )
-        cursor.row_factory = None
-        headers.extend(
-            EpisodeHeader(parse_id(i), user_id, agent_id, run_id, name)
-            for i, user_id, agent_id, run_id, name in cursor
-        )
-    return headers
+    rows = rows_by_ids(conn, "episodes", "id, user_id, agent_id, run_id, name", ids, plain=True)
+    return [
+        EpisodeHeader(parse_id(i), user_id, agent_id, run_id, name)
+        for i, user_id, agent_id, run_id, name in rows
+    ]
 
 
 def episode_vectors(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Vector]:
     """Stored embeddings of these episodes; unknown or unembedded ones are skipped."""
-    result: dict[uuid.UUID, Vector] = {}
-    for chunk in batched(list(ids), _CHUNK):
-        marks = ",".join("?" * len(chunk))
-        for episode_id, blob in conn.execute(
-            f"SELECT id, embedding FROM episodes WHERE id IN ({marks}) AND embedding IS NOT NULL",
-            [str(i) for i in chunk],
-        ):
-            result[parse_id(episode_id)] = np.frombuffer(blob, dtype=np.float32)
-    return result
+    rows = rows_by_ids(
+        conn, "episodes", "id, embedding", ids, condition="embedding IS NOT NULL", plain=True
+    )
+    return {parse_id(i): np.frombuffer(blob, dtype=np.float32) for i, blob in rows}
 
 
 def select_entities(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[Entity]:
     """Entities with these ids; unknown ids are skipped."""
     return [
-        codec.row_entity(row) for row in _select_by_ids(conn, "entities", codec.ENTITY_COLUMNS, ids)
+        codec.row_entity(row) for row in rows_by_ids(conn, "entities", codec.ENTITY_COLUMNS, ids)
     ]
-
-
-def _select_by_ids(
-    conn: sqlite3.Connection, table: str, columns: str, ids: Sequence[uuid.UUID]
-) -> list[sqlite3.Row]:
-    rows: list[sqlite3.Row] = []
-    for chunk in batched(list(ids), _CHUNK):
-        marks = ",".join("?" * len(chunk))
-        rows.extend(
-            conn.execute(
-                f"SELECT {columns} FROM {table} WHERE id IN ({marks})", [str(i) for i in chunk]
-            ).fetchall()
-        )
-    return rows
 
 
 def list_episodes(
@@ -165,7 +134,7 @@ def mentions_of_episodes(
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Entity ids mentioned by each of these episodes."""
     result: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for chunk in batched(list(episode_ids), _CHUNK):
+    for chunk in batched(list(episode_ids), ID_CHUNK):
         marks = ",".join("?" * len(chunk))
         for episode_id, entity_id in conn.execute(
             f"SELECT episode_id, entity_id FROM mentions WHERE episode_id IN ({marks})",
@@ -183,7 +152,7 @@ def episodes_mentioning(
     Only the first 400 entity ids are looked at.
     """
     where, params = scope_clause(scope, "e", use_index=False)  # found through the entities
-    ids = [str(i) for i in entity_ids[:_CHUNK]]
+    ids = [str(i) for i in entity_ids[:ID_CHUNK]]
     marks = ",".join("?" * len(ids))
     rows = conn.execute(
         "SELECT m.episode_id, m.entity_id FROM mentions m "

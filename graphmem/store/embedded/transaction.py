@@ -10,6 +10,7 @@ from graphmem.models.records import AuditEvent, Entity, Episode, Fact
 from graphmem.resolution.names import normalize_name
 from graphmem.store.base import batched
 from graphmem.store.embedded import codec
+from graphmem.store.embedded.connection import rows_by_ids
 
 
 def _marks(count: int) -> str:
@@ -199,11 +200,4 @@ def select_entities_by_names(
 
 def select_facts(conn: sqlite3.Connection, ids: Sequence[uuid.UUID]) -> list[Fact]:
     """Facts by id, any version."""
-    facts: list[Fact] = []
-    for chunk in batched(list(ids), 400):
-        rows = conn.execute(
-            f"SELECT {codec.FACT_COLUMNS} FROM facts WHERE id IN ({_marks(len(chunk))})",
-            _ids(chunk),
-        ).fetchall()
-        facts.extend(codec.row_fact(row) for row in rows)
-    return facts
+    return [codec.row_fact(row) for row in rows_by_ids(conn, "facts", codec.FACT_COLUMNS, ids)]
