@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 
 from graphmem.models.records import Entity
-from graphmem.resolution.names import normalize_name
+from graphmem.resolution.names import lookup_keys, normalize_name
 from graphmem.retrieval.text import name_tokens
 from graphmem.store.base import StoreTransaction
 from graphmem.writing.draft import WriteDraft
@@ -84,12 +84,12 @@ def part_mentions(
         return set()
     known: dict[str, uuid.UUID] = {}
     for entity in entities:
-        for key in (entity.normalized_name, *(normalize_name(a) for a in entity.aliases)):
+        for key in lookup_keys(entity):
             known.setdefault(key, entity.id)
     missing = [key for key in wanted if key not in known]
     if missing:
         for entity in tx.entities_by_names(owner, missing):
-            for key in (entity.normalized_name, *(normalize_name(a) for a in entity.aliases)):
+            for key in lookup_keys(entity):
                 known.setdefault(key, entity.id)
     return {
         (episode_id, known[key])

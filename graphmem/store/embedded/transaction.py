@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
-from graphmem.resolution.names import normalize_name
+from graphmem.resolution.names import lookup_keys
 from graphmem.store.base import batched
 from graphmem.store.embedded import codec
 from graphmem.store.embedded.connection import rows_by_ids
@@ -113,7 +113,7 @@ class EmbeddedTransaction:
         names = {
             (entity.owner, normalized, str(entity.id))
             for entity in entities
-            for normalized in _lookup_names(entity)
+            for normalized in lookup_keys(entity)
         }
         self._conn.executemany(
             "INSERT OR IGNORE INTO entity_names (owner, normalized, entity_id) VALUES (?, ?, ?)",
@@ -170,13 +170,6 @@ class EmbeddedTransaction:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [codec.audit_row(event) for event in events],
         )
-
-
-def _lookup_names(entity: Entity) -> set[str]:
-    names = {entity.normalized_name}
-    names.update(normalize_name(alias) for alias in entity.aliases)
-    names.discard("")
-    return names
 
 
 def select_entities_by_names(
