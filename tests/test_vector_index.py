@@ -433,6 +433,32 @@ def test_loaded_index_survives_its_snapshot_being_replaced(tmp_path: Path) -> No
         assert [reloaded[0].search(owner, q, 10) for q in queries] == results
 
 
+def test_a_saved_index_is_served_from_its_snapshot_and_stays_writable(tmp_path: Path) -> None:
+    # After a save the vectors live once, in the mapped snapshot (the OS page cache),
+    # not a second time in private memory; writes then copy only what they change.
+    index, twin = build_mixed_index(), build_mixed_index()
+    index.save(tmp_path, 1)
+    assert all(partition.borrowed for partition in index._partitions.values())
+    maps = Path("/proc/self/maps")
+    if maps.exists():
+        assert str(snapshot_folder(tmp_path)) in maps.read_text()
+    queries = unit_rows(np.random.default_rng(15), 5)
+    for owner in twin.owners():
+        for query in queries:
+            assert index.search(owner, query, 10) == twin.search(owner, query, 10)
+
+    for changed in (index, twin):
+        changed.add("user:small", [7000], queries[:1])
+        changed.add("user:big", [7001], queries[1:2])
+        changed.remove([3, 1002])
+    assert not index._partitions["user:small"].borrowed
+    assert index._partitions["agent:ünï"].borrowed  # untouched: still mapped
+    for owner in twin.owners():
+        assert index.count(owner) == twin.count(owner)
+        for query in queries:
+            assert index.search(owner, query, 10) == twin.search(owner, query, 10)
+
+
 def test_second_save_replaces_the_first(tmp_path: Path) -> None:
     index = build_mixed_index()
     index.save(tmp_path, 1)

@@ -636,6 +636,9 @@ def test_a_read_only_vector_snapshot_directory_does_not_fail_writes(
         added = memory.add_facts([("Anna", "likes", "tea")], user_id="alice")
         hits = memory.search("Anna likes tea", user_id="alice")
         assert added.facts_added[0].id in {h.fact.id for h in hits.facts}
+        memory.reindex()  # the rebuilt indexes stay in memory, unsaved
+        hits = memory.search("Anna likes tea", user_id="alice")
+        assert added.facts_added[0].id in {h.fact.id for h in hits.facts}
         memory.reset()  # saves a snapshot right away
         assert memory.check().problems == []
 

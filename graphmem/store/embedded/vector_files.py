@@ -94,15 +94,28 @@ def map_checked(path: Path, size: int, crc: int, *, verify: bool = True) -> mmap
 
     Mapping instead of reading keeps opening fast and costs no private memory: the pages
     come from the OS cache, and the file is never changed in place (only replaced).
+    The checksum is computed from reads, not through the mapping, so only the pages a
+    search touches become resident in this process.
     """
     with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size != size or size == 0:
-            raise ValueError(f"{path.name} has the wrong size (truncated?)")
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    if verify and zlib.crc32(mapped) != crc:
-        mapped.close()
+        _check(handle, path, size, crc if verify else None)
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _check(handle: BinaryIO, path: Path, size: int, crc: int | None) -> None:
+    if os.fstat(handle.fileno()).st_size != size or size == 0:
+        raise ValueError(f"{path.name} has the wrong size (truncated?)")
+    if crc is not None and _crc_of(handle) != crc:
         raise ValueError(f"{path.name} checksum mismatch")
-    return mapped
+
+
+def _crc_of(handle: BinaryIO) -> int:
+    crc = 0
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
+    while read := handle.readinto(view):
+        crc = zlib.crc32(view[:read], crc)
+    return crc
 
 
 def npy_segments(
@@ -133,4 +146,5 @@ def npy_segments(
 
 def checksum_file(path: Path, size: int, crc: int) -> None:
     """Raise ValueError unless a file has exactly ``size`` bytes and ``crc``."""
-    map_checked(path, size, crc).close()
+    with open(path, "rb") as handle:
+        _check(handle, path, size, crc)

@@ -179,13 +179,14 @@ class VectorIndex:
         A complete new snapshot is written and fsynced next to the old one, a small
         pointer file is switched atomically, then the old snapshot is deleted: a process
         killed at any moment leaves the old or the new snapshot loadable.
-        ``applied_seq`` is stored as given and returned by :meth:`load`.
+        ``applied_seq`` is stored as given and returned by :meth:`load`. Afterwards the
+        index is served from the new snapshot's mapped files, as if just loaded.
         """
         if isinstance(applied_seq, bool) or not isinstance(applied_seq, int):
             raise InvalidInputError(f"applied_seq must be an int, got {applied_seq!r}")
         with self._lock:
             write_snapshot(Path(directory), self._dim, applied_seq, self._partitions)
-            self._remap_borrowed(Path(directory))
+            self._map_snapshot(Path(directory))
 
     @classmethod
     def load(
@@ -212,19 +213,18 @@ class VectorIndex:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _remap_borrowed(self, directory: Path) -> None:
-        # Partitions unchanged since load still map the snapshot that save just deleted;
-        # moving them onto the identical new files lets the old ones' disk space (and
-        # any forgotten owner's vectors in them) be released now, not at process exit.
-        borrowed = [owner for owner, p in self._partitions.items() if p.borrowed]
-        if not borrowed:
-            return
+    def _map_snapshot(self, directory: Path) -> None:
+        # Every partition now has an identical copy in the snapshot just written. Serving
+        # them from that mapping releases their private memory (the OS page cache holds
+        # the pages, and only the ones searches touch count against this process), and
+        # lets the replaced snapshot's disk space go now rather than at process exit.
+        # A later write copies just the partition it changes.
         fresh = read_snapshot(directory, self._dim, verify=False)  # written just now
         if fresh is None:
             return
-        for owner in borrowed:
-            replacement = fresh.partitions.get(owner)
-            if replacement is not None and replacement.count == self._partitions[owner].count:
+        for owner, replacement in fresh.partitions.items():
+            current = self._partitions.get(owner)
+            if current is not None and replacement.count == current.count:
                 self._partitions[owner] = replacement
 
     def _detach_from_other_owners(self, owner: str, keys: KeyArray) -> None:

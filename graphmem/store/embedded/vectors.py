@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from graphmem.errors import StoreError
 from graphmem.store.base import IndexKind, ProgressCallback
 from graphmem.store.embedded.schema import RECORD_TABLES
 from graphmem.store.embedded.vector_index import VectorIndex
@@ -66,35 +67,54 @@ class VectorIndexes:
         return True
 
     def rebuild(self, conn: sqlite3.Connection, progress: ProgressCallback | None = None) -> None:
-        """Rebuild every index from the embeddings stored in the truth."""
+        """Rebuild every index from the embeddings stored in the truth.
+
+        Each kind is written to a snapshot as soon as it is built and then served from
+        it, so a rebuild holds at most one kind's vectors in private memory. Where the
+        snapshot cannot be written (a read-only directory) the index stays in memory.
+        """
         with self._lock:
             conn.execute("BEGIN")  # one read snapshot: the log position matches the rows read
             try:
                 seq = _max_seq(conn)
-                fresh = {
-                    kind: VectorIndex(self._dim, exact_threshold=self._exact_threshold)
-                    for kind in KINDS
-                }
+                saved = True
                 for kind in KINDS:
-                    table = RECORD_TABLES[kind]
-                    (total,) = conn.execute(
-                        f"SELECT count(*) FROM {table} WHERE embedding IS NOT NULL"
-                    ).fetchone()
-                    done = 0
-                    cursor = conn.execute(
-                        f"SELECT rowid, owner, embedding FROM {table} "
-                        "WHERE embedding IS NOT NULL ORDER BY owner"
-                    )
-                    while rows := cursor.fetchmany(_FETCH_CHUNK):
-                        _add_rows(fresh[kind], rows, self._dim)
-                        done += len(rows)
-                        if progress is not None:
-                            progress(f"vectors:{kind}", done, total)
+                    fresh = self._build(conn, kind, progress)
+                    saved = saved and self._try_save(fresh, kind, seq)
+                    self._indexes[kind] = fresh
             finally:
                 conn.execute("COMMIT")
-            self._indexes = fresh
             self._applied_seq = seq
-            self._saved_seq = -1  # nothing on disk matches: the next save must write
+            # Nothing on disk matches unless every kind was saved: the next save writes.
+            self._saved_seq = seq if saved else -1
+
+    def _build(
+        self, conn: sqlite3.Connection, kind: IndexKind, progress: ProgressCallback | None
+    ) -> VectorIndex:
+        index = VectorIndex(self._dim, exact_threshold=self._exact_threshold)
+        table = RECORD_TABLES[kind]
+        (total,) = conn.execute(
+            f"SELECT count(*) FROM {table} WHERE embedding IS NOT NULL"
+        ).fetchone()
+        done = 0
+        cursor = conn.execute(
+            f"SELECT rowid, owner, embedding FROM {table} "
+            "WHERE embedding IS NOT NULL ORDER BY owner"
+        )
+        while rows := cursor.fetchmany(_FETCH_CHUNK):
+            _add_rows(index, rows, self._dim)
+            done += len(rows)
+            if progress is not None:
+                progress(f"vectors:{kind}", done, total)
+        return index
+
+    def _try_save(self, index: VectorIndex, kind: IndexKind, seq: int) -> bool:
+        try:
+            index.save(self._directory / kind, seq)
+        except (OSError, StoreError) as exc:
+            logger.warning("rebuilt %s vector index not saved: %s", kind, exc)
+            return False
+        return True
 
     # -- keeping up ---------------------------------------------------------------------
     def catch_up(self, conn: sqlite3.Connection) -> None:
