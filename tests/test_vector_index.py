@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -457,6 +458,65 @@ def test_a_saved_index_is_served_from_its_snapshot_and_stays_writable(tmp_path: 
         assert index.count(owner) == twin.count(owner)
         for query in queries:
             assert index.search(owner, query, 10) == twin.search(owner, query, 10)
+
+
+def test_a_snapshot_written_owner_by_owner_loads_as_the_index_of_those_vectors(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(16)
+    data = {
+        "user:big": (np.arange(1000), unit_rows(rng, 1000)),  # over THRESHOLD: a graph
+        "agent:ünï": (np.arange(2000, 2003), unit_rows(rng, 3)),
+        "user:small": (np.arange(1000, 1050), unit_rows(rng, 50) * 3.0),  # unnormalized
+    }
+    built = VectorIndex(DIM, exact_threshold=THRESHOLD)
+    for owner, (keys, rows) in data.items():
+        built.add(owner, keys, rows)
+
+    def groups() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        for owner, (keys, rows) in data.items():
+            yield owner, keys, rows
+
+    counts = {owner: len(keys) for owner, (keys, _) in data.items()}
+    VectorIndex.write_snapshot_of(tmp_path, DIM, 7, counts, groups(), exact_threshold=THRESHOLD)
+    loaded = VectorIndex.load(tmp_path, DIM, exact_threshold=THRESHOLD)
+    assert loaded is not None
+    index, applied_seq = loaded
+    assert applied_seq == 7
+    assert index.owners() == built.owners()
+    assert partition_kind(index, "user:big") is HnswPartition
+    assert partition_kind(index, "user:small") is ExactPartition
+    for query in unit_rows(rng, 5):
+        for owner in ("agent:ünï", "user:small"):
+            assert index.search(owner, query, 10) == built.search(owner, query, 10)
+        keys, rows = data["user:big"]
+        truth = dict(zip(keys.tolist(), rows, strict=True))
+        assert_matches_brute_force(index.search("user:big", query, 5), truth, query, 5, 2e-3)
+
+
+def test_a_failed_owner_by_owner_snapshot_leaves_the_live_one(tmp_path: Path) -> None:
+    build_mixed_index().save(tmp_path, 1)
+    rng = np.random.default_rng(17)
+    bad = unit_rows(rng, 4)
+    bad[2] = np.nan
+
+    def groups(rows: np.ndarray) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        yield "user:a", np.arange(4), unit_rows(rng, 4)
+        yield "user:b", np.arange(4, 8), rows
+
+    counts = {"user:a": 4, "user:b": 4}
+    with pytest.raises(InvalidInputError, match="NaN"):
+        VectorIndex.write_snapshot_of(tmp_path, DIM, 2, counts, groups(bad))
+    good = unit_rows(rng, 4)
+    with pytest.raises(StoreError, match="do not match"):  # counts that lie
+        VectorIndex.write_snapshot_of(tmp_path, DIM, 2, {"user:a": 4, "user:b": 5}, groups(good))
+    with pytest.raises(InvalidInputError, match="4 keys for 3 vectors"):
+        VectorIndex.write_snapshot_of(tmp_path, DIM, 2, counts, groups(good[:3]))
+    loaded = VectorIndex.load(tmp_path, DIM, exact_threshold=THRESHOLD)
+    assert loaded is not None
+    assert loaded[1] == 1
+    assert loaded[0].owners() == build_mixed_index().owners()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".partial-")] == []
 
 
 def test_second_save_replaces_the_first(tmp_path: Path) -> None:

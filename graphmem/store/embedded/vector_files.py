@@ -41,7 +41,8 @@ def write_npy(
 ) -> dict[str, int]:
     """Stream ``chunks`` into one fsynced .npy of ``shape``; return its bytes and crc32.
 
-    Streaming avoids concatenating every partition into one array in memory.
+    Streaming avoids concatenating every partition into one array in memory. Raises
+    ValueError if the chunks do not add up to ``shape``.
     """
     with open(path, "wb") as handle:
         writer = _CrcWriter(handle)
@@ -51,8 +52,11 @@ def write_npy(
             "shape": shape,
         }
         np.lib.format.write_array_header_1_0(writer, header)
+        start = writer.size
         for chunk in chunks:
             writer.write(np.ascontiguousarray(chunk, dtype=dtype).data)
+        if writer.size - start != int(np.prod(shape)) * dtype.itemsize:
+            raise ValueError(f"{path.name}: the rows written do not match the shape {shape}")
         handle.flush()
         os.fsync(handle.fileno())
     return {"bytes": writer.size, "crc32": writer.crc}
@@ -102,14 +106,14 @@ def map_checked(path: Path, size: int, crc: int, *, verify: bool = True) -> mmap
         return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def _check(handle: BinaryIO, path: Path, size: int, crc: int | None) -> None:
+def _check(handle: io.BufferedReader, path: Path, size: int, crc: int | None) -> None:
     if os.fstat(handle.fileno()).st_size != size or size == 0:
         raise ValueError(f"{path.name} has the wrong size (truncated?)")
     if crc is not None and _crc_of(handle) != crc:
         raise ValueError(f"{path.name} checksum mismatch")
 
 
-def _crc_of(handle: BinaryIO) -> int:
+def _crc_of(handle: io.BufferedReader) -> int:
     crc = 0
     buffer = bytearray(_CHUNK)
     view = memoryview(buffer)

@@ -14,7 +14,7 @@ threshold does not flip-flop on a partition hovering around it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,11 @@ from graphmem.store.embedded.vector_partitions import (
     demote,
     promote,
 )
-from graphmem.store.embedded.vector_snapshot import read_snapshot, write_snapshot
+from graphmem.store.embedded.vector_snapshot import (
+    read_snapshot,
+    write_partitions,
+    write_snapshot,
+)
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -189,17 +193,52 @@ class VectorIndex:
             self._map_snapshot(Path(directory))
 
     @classmethod
+    def write_snapshot_of(
+        cls,
+        directory: Path,
+        dim: int,
+        applied_seq: int,
+        counts: Mapping[str, int],
+        groups: Iterable[tuple[str, KeyArray, np.ndarray]],
+        *,
+        exact_threshold: int = 20_000,
+    ) -> None:
+        """Write a snapshot of the vectors in ``groups`` without building an index in
+        memory: only one owner's vectors are held at a time.
+
+        ``groups`` yields each owner once, as ``(owner, keys, vectors)`` with unique
+        keys; ``counts`` gives each owner's number of vectors up front. The result is
+        the snapshot that :meth:`save` would write for an index holding those vectors:
+        :meth:`load` it to search them. Bad vectors raise
+        :class:`~graphmem.errors.InvalidInputError`; a write failure or counts that do
+        not match raise :class:`~graphmem.errors.StoreError`.
+        """
+
+        def partitions() -> Iterator[tuple[str, AnyPartition]]:
+            for owner, keys, vectors in groups:
+                _check_owner(owner)
+                key_array, rows = _as_keys(keys), _normalized_rows(vectors, dim, "vectors")
+                if len(key_array) != len(rows):
+                    raise InvalidInputError(f"got {len(key_array)} keys for {len(rows)} vectors")
+                exact = ExactPartition(dim, key_array, rows)
+                yield owner, promote(dim, exact) if exact.count > exact_threshold else exact
+
+        exact_rows = sum(count for count in counts.values() if count <= exact_threshold)
+        write_partitions(Path(directory), dim, applied_seq, exact_rows, partitions())
+
+    @classmethod
     def load(
-        cls, directory: Path, dim: int, *, exact_threshold: int = 20_000
+        cls, directory: Path, dim: int, *, exact_threshold: int = 20_000, verify: bool = True
     ) -> tuple[VectorIndex, int] | None:
         """Load the live snapshot in ``directory`` as ``(index, applied_seq)``.
 
         Returns None, without raising, when there is no snapshot, when it is damaged
         (truncated or corrupt file, bad manifest, checksum mismatch) or when it was
         written for another dimension: the caller then rebuilds from the source of truth.
+        ``verify=False`` skips the checksums, for a snapshot this process just wrote.
         """
         index = cls(dim, exact_threshold=exact_threshold)
-        snapshot = read_snapshot(Path(directory), dim)
+        snapshot = read_snapshot(Path(directory), dim, verify=verify)
         if snapshot is None:
             return None
         owner_of: dict[int, str] = {}

@@ -19,6 +19,7 @@ trusting a byte, so a damaged snapshot reads as "no snapshot" and the store rebu
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ import re
 import shutil
 import uuid
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from graphmem.errors import StoreError
+from graphmem.errors import InvalidInputError, StoreError
 from graphmem.store.embedded.vector_files import (
     checksum_file,
     fsync_dir,
@@ -85,17 +86,38 @@ def write_snapshot(
     Raises :class:`~graphmem.errors.StoreError` if the files cannot be written; the
     previous snapshot then stays live.
     """
+    exact_rows = sum(p.count for p in partitions.values() if isinstance(p, ExactPartition))
+    write_partitions(directory, dim, applied_seq, exact_rows, partitions.items())
+
+
+def write_partitions(
+    directory: Path,
+    dim: int,
+    applied_seq: int,
+    exact_rows: int,
+    partitions: Iterable[tuple[str, AnyPartition]],
+) -> None:
+    """:func:`write_snapshot` for partitions that may be produced one at a time (a
+    generator): each is written as it comes, so only one needs to be in memory.
+
+    ``exact_rows`` is the total count of the exact partitions, which the file header
+    needs up front; a different total is a StoreError and nothing is published.
+    """
     snapshot_id = uuid.uuid4().hex
     staging = directory / f".partial-{snapshot_id}"
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with _save_lock(directory):
             staging.mkdir()
-            manifest_bytes = _write_files(staging, dim, applied_seq, partitions)
+            manifest_bytes = _write_files(staging, dim, applied_seq, exact_rows, partitions)
             _publish(directory, staging, snapshot_id, manifest_bytes)
-    except (OSError, RuntimeError) as exc:  # usearch reports failed writes as RuntimeError
+    except BaseException as exc:  # a failing generator must not leave a partial snapshot
         shutil.rmtree(staging, ignore_errors=True)
-        raise StoreError(f"could not write vector snapshot in {directory}: {exc}") from exc
+        # usearch reports failed writes as RuntimeError; a wrong row total is a ValueError.
+        failed_write = isinstance(exc, OSError | RuntimeError | ValueError)
+        if failed_write and not isinstance(exc, InvalidInputError):
+            raise StoreError(f"could not write vector snapshot in {directory}: {exc}") from exc
+        raise
 
 
 @contextmanager
@@ -110,35 +132,39 @@ def _save_lock(directory: Path) -> Iterator[None]:
 
 
 def _write_files(
-    staging: Path, dim: int, applied_seq: int, partitions: Mapping[str, AnyPartition]
+    staging: Path,
+    dim: int,
+    applied_seq: int,
+    exact_rows: int,
+    partitions: Iterable[tuple[str, AnyPartition]],
 ) -> bytes:
     """Write and fsync every file of a snapshot; return the manifest's bytes."""
-    exact = [(owner, p) for owner, p in partitions.items() if isinstance(p, ExactPartition)]
-    graphs = [(owner, p) for owner, p in partitions.items() if isinstance(p, HnswPartition)]
-    ordered: list[tuple[str, AnyPartition]] = [*exact, *graphs]
-    files: dict[str, dict[str, int]] = {
-        KEYS_FILE: write_npy(
-            staging / KEYS_FILE,
-            np.dtype(np.int64),
-            (sum(p.count for _, p in ordered),),
-            (p.keys() for _, p in ordered),
-        ),
-        EXACT_FILE: write_npy(
-            staging / EXACT_FILE,
-            np.dtype(np.float32),
-            (sum(p.count for _, p in exact), dim),
-            (p.vectors() for _, p in exact),
-        ),
-    }
-    table: list[dict[str, Any]] = [
-        {"owner": owner, "kind": "exact", "count": p.count} for owner, p in exact
-    ]
-    for number, (owner, graph) in enumerate(graphs):
-        name = f"graph-{number}.usearch"
-        graph.save(staging / name)
-        files[name] = seal_file(staging / name)
-        table.append({"owner": owner, "kind": "hnsw", "count": graph.count, "file": name})
+    table: list[dict[str, Any]] = []
+    keys: list[KeyArray] = []
+    files: dict[str, dict[str, int]] = {}
+    graph_numbers = itertools.count()
 
+    def exact_vectors() -> Iterator[np.ndarray]:
+        # Exact rows stream into one file; each graph gets its own file on the way.
+        for owner, partition in partitions:
+            keys.append(partition.keys())
+            row: dict[str, Any] = {"owner": owner, "count": partition.count}
+            if isinstance(partition, ExactPartition):
+                row["kind"] = "exact"
+                yield partition.vectors()
+            else:
+                name = f"graph-{next(graph_numbers)}.usearch"
+                partition.save(staging / name)
+                files[name] = seal_file(staging / name)
+                row.update(kind="hnsw", file=name)
+            table.append(row)
+
+    files[EXACT_FILE] = write_npy(
+        staging / EXACT_FILE, np.dtype(np.float32), (exact_rows, dim), exact_vectors()
+    )
+    files[KEYS_FILE] = write_npy(
+        staging / KEYS_FILE, np.dtype(np.int64), (sum(len(k) for k in keys),), keys
+    )
     manifest = {
         "format": FORMAT,
         "dim": dim,

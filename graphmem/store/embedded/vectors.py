@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +70,9 @@ class VectorIndexes:
     def rebuild(self, conn: sqlite3.Connection, progress: ProgressCallback | None = None) -> None:
         """Rebuild every index from the embeddings stored in the truth.
 
-        Each kind is written to a snapshot as soon as it is built and then served from
-        it, so a rebuild holds at most one kind's vectors in private memory. Where the
-        snapshot cannot be written (a read-only directory) the index stays in memory.
+        Each kind is streamed, one owner at a time, into a new snapshot that the index
+        is then served from, so a rebuild's memory does not grow with the store. Where
+        no snapshot can be written (a read-only directory) the index is built in memory.
         """
         with self._lock:
             conn.execute("BEGIN")  # one read snapshot: the log position matches the rows read
@@ -79,42 +80,51 @@ class VectorIndexes:
                 seq = _max_seq(conn)
                 saved = True
                 for kind in KINDS:
-                    fresh = self._build(conn, kind, progress)
-                    saved = saved and self._try_save(fresh, kind, seq)
-                    self._indexes[kind] = fresh
+                    index = self._rebuild_as_snapshot(conn, kind, seq, progress)
+                    if index is None:
+                        saved = False
+                        index = VectorIndex(self._dim, exact_threshold=self._exact_threshold)
+                        for owner, keys, vectors in _owner_groups(conn, kind, self._dim, progress):
+                            index.add(owner, keys, vectors)
+                    self._indexes[kind] = index
             finally:
                 conn.execute("COMMIT")
             self._applied_seq = seq
             # Nothing on disk matches unless every kind was saved: the next save writes.
             self._saved_seq = seq if saved else -1
 
-    def _build(
-        self, conn: sqlite3.Connection, kind: IndexKind, progress: ProgressCallback | None
-    ) -> VectorIndex:
-        index = VectorIndex(self._dim, exact_threshold=self._exact_threshold)
+    def _rebuild_as_snapshot(
+        self,
+        conn: sqlite3.Connection,
+        kind: IndexKind,
+        seq: int,
+        progress: ProgressCallback | None,
+    ) -> VectorIndex | None:
+        """Stream ``kind``'s vectors into a snapshot and load it; None if it cannot be
+        written."""
         table = RECORD_TABLES[kind]
-        (total,) = conn.execute(
-            f"SELECT count(*) FROM {table} WHERE embedding IS NOT NULL"
-        ).fetchone()
-        done = 0
-        cursor = conn.execute(
-            f"SELECT rowid, owner, embedding FROM {table} "
-            "WHERE embedding IS NOT NULL ORDER BY owner"
+        counts = dict(
+            conn.execute(
+                f"SELECT owner, count(*) FROM {table} WHERE embedding IS NOT NULL GROUP BY owner"
+            ).fetchall()
         )
-        while rows := cursor.fetchmany(_FETCH_CHUNK):
-            _add_rows(index, rows, self._dim)
-            done += len(rows)
-            if progress is not None:
-                progress(f"vectors:{kind}", done, total)
-        return index
-
-    def _try_save(self, index: VectorIndex, kind: IndexKind, seq: int) -> bool:
+        directory = self._directory / kind
         try:
-            index.save(self._directory / kind, seq)
+            VectorIndex.write_snapshot_of(
+                directory,
+                self._dim,
+                seq,
+                counts,
+                _owner_groups(conn, kind, self._dim, progress),
+                exact_threshold=self._exact_threshold,
+            )
         except (OSError, StoreError) as exc:
-            logger.warning("rebuilt %s vector index not saved: %s", kind, exc)
-            return False
-        return True
+            logger.warning("rebuilt %s vector index kept in memory, not saved: %s", kind, exc)
+            return None
+        loaded = VectorIndex.load(
+            directory, self._dim, exact_threshold=self._exact_threshold, verify=False
+        )
+        return None if loaded is None else loaded[0]
 
     # -- keeping up ---------------------------------------------------------------------
     def catch_up(self, conn: sqlite3.Connection) -> None:
@@ -212,8 +222,40 @@ def _add_rows(
         keys.append(rowid)
         blobs.append(blob)
     for owner, (keys, blobs) in by_owner.items():
-        vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(keys), dim)
-        index.add(owner, np.asarray(keys, dtype=np.int64), vectors)
+        index.add(owner, *_as_arrays(keys, blobs, dim))
+
+
+def _owner_groups(
+    conn: sqlite3.Connection, kind: IndexKind, dim: int, progress: ProgressCallback | None
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """Every owner's ``(owner, rowids, vectors)`` of ``kind``, one owner at a time."""
+    table = RECORD_TABLES[kind]
+    (total,) = conn.execute(f"SELECT count(*) FROM {table} WHERE embedding IS NOT NULL").fetchone()
+    cursor = conn.execute(
+        f"SELECT rowid, owner, embedding FROM {table} WHERE embedding IS NOT NULL ORDER BY owner"
+    )
+    current: str | None = None
+    keys: list[int] = []
+    blobs: list[bytes] = []
+    done = 0
+    while rows := cursor.fetchmany(_FETCH_CHUNK):
+        for rowid, owner, blob in rows:
+            if owner != current:
+                if current is not None:
+                    yield current, *_as_arrays(keys, blobs, dim)
+                current, keys, blobs = owner, [], []
+            keys.append(rowid)
+            blobs.append(blob)
+        done += len(rows)
+        if progress is not None:
+            progress(f"vectors:{kind}", done, total)
+    if current is not None:
+        yield current, *_as_arrays(keys, blobs, dim)
+
+
+def _as_arrays(keys: list[int], blobs: list[bytes], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(keys), dim)
+    return np.asarray(keys, dtype=np.int64), vectors
 
 
 def _max_seq(conn: sqlite3.Connection) -> int:
