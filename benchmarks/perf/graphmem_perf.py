@@ -322,6 +322,7 @@ def measure(
         t0 = time.perf_counter()
         memory.reindex()
         result["reindex_s"] = time.perf_counter() - t0
+        result["peak_rss_reindex_mib"] = peak_rss_mib()
     memory.close()
     return result
 

@@ -87,7 +87,8 @@ def markdown(run: dict[str, Any]) -> str:
         "### Search (limit 10; graphmem with graph expansion)",
         "",
         "| facts | system | vector p50 / p95 / p99 ms | CPU ms per vector search "
-        "| embed p50 / p95 / p99 ms | open s | peak RSS MiB | disk MiB | reindex s |",
+        "| embed p50 / p95 / p99 ms | open s | peak RSS MiB (open + search / with reindex) "
+        "| disk MiB | reindex s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for scale in run["scales"]:
@@ -97,7 +98,8 @@ def markdown(run: dict[str, Any]) -> str:
             f"| {scale['facts']:,} | graphmem | {_ms(gv, 'p50')} / {_ms(gv, 'p95')} / "
             f"{_ms(gv, 'p99')} | {g.get('cpu_ms_per_search', float('nan')):.1f} | "
             f"{_ms(ge, 'p50')} / {_ms(ge, 'p95')} / {_ms(ge, 'p99')} | {g['open_s']:.2f} | "
-            f"{g['peak_rss_mib']:.0f} | {g['disk_mib']:.0f} | "
+            f"{g['peak_rss_mib']:.0f} / {g.get('peak_rss_reindex_mib', float('nan')):.0f} | "
+            f"{g['disk_mib']:.0f} | "
             f"{g.get('reindex_s', float('nan')):.1f} |"
         )
         if m:

@@ -97,11 +97,12 @@ def entity_link_scores(
 
     Scores every linked episode, or only the episodes in ``only``.
     """
-    entity_scores, named = evidence.entity_scores, evidence.named
+    weights = {e: s for e, s in evidence.entity_scores.items() if e not in evidence.named}
+    weight = weights.get
     scores: dict[uuid.UUID, float] = {}
     for episode_id in {*evidence.fact_links, *mentions} if only is None else only:
         linked = linked_entities(evidence, mentions, episode_id)
-        total = sum(entity_scores.get(e, 0.0) for e in linked if e not in named)
+        total = sum(weight(e, 0.0) for e in linked)
         if total > 0:
             scores[episode_id] = total
     return scores

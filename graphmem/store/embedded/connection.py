@@ -24,8 +24,15 @@ MMAP_BYTES = 1 << 30
 """How much of the database file SQLite memory-maps (address space, not memory)."""
 
 
-def connect(path: Path, *, busy_timeout: float, synchronous: str) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on."""
+def connect(
+    path: Path, *, busy_timeout: float, synchronous: str, memory_map: bool = True
+) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on.
+
+    ``memory_map=False`` reads pages with system calls instead of through a mapping:
+    for the write connection, whose reads are few and whose full scans (a reindex)
+    would otherwise make a second copy of the mapped file count against the process.
+    """
     try:
         conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
@@ -40,7 +47,7 @@ def connect(path: Path, *, busy_timeout: float, synchronous: str) -> sqlite3.Con
         conn.execute("PRAGMA foreign_keys = ON")
         # Reads page through the mapped file instead of copying pages in: a search
         # visits rows all over a large store.
-        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES if memory_map else 0}")
     except sqlite3.Error as exc:
         conn.close()  # a failed open must not keep the file (or its mount) busy
         raise translate(exc, path) from exc

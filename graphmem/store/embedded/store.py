@@ -88,7 +88,9 @@ class EmbeddedStore:
         self._closed = False
         self._edges = EdgeCache(edge_cache_facts)
         self._commits = 0
-        self._writer = connect(self._path, busy_timeout=busy_timeout, synchronous=self._synchronous)
+        self._writer = connect(
+            self._path, busy_timeout=busy_timeout, synchronous=self._synchronous, memory_map=False
+        )
         initialize_schema(self._writer, self._path, embedder)
         self._vectors = VectorIndexes(
             self._directory / VECTOR_DIR, embedder.dim, exact_threshold=exact_threshold

@@ -1,6 +1,8 @@
-"""Rebuilding the embedded store's vector indexes (``reindex``, or an open without a
-usable snapshot) writes each kind's snapshot as soon as it is built and serves the
-index from it, so the rebuilt vectors are not held in private memory as well."""
+"""Memory use of the embedded store.
+
+Rebuilding the vector indexes (``reindex``, or an open without a usable snapshot)
+writes each kind's snapshot as soon as it is built and serves the index from it, so
+the rebuilt vectors are not held in private memory as well."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_store_contract import ALICE, BOB, INFO, populate, unit
 
+from graphmem.store.embedded.connection import MMAP_BYTES
 from graphmem.store.embedded.store import EmbeddedStore
 from graphmem.store.embedded.vectors import KINDS, VectorIndexes
 
@@ -46,3 +49,11 @@ def test_reindex_serves_every_kind_from_its_new_snapshot(tmp_path: Path) -> None
         patch.setattr(VectorIndexes, "rebuild", no_rebuild)
         with EmbeddedStore(directory, INFO) as reopened:
             assert hits(reopened) == before
+
+
+def test_only_read_connections_memory_map_the_database(tmp_path: Path) -> None:
+    # A reindex scans the whole database through the write connection; mapped there too,
+    # every page would be resident twice in this process.
+    with EmbeddedStore(tmp_path / "store", INFO) as store:
+        assert store._writer.execute("PRAGMA mmap_size").fetchone()[0] == 0
+        assert store._reader().execute("PRAGMA mmap_size").fetchone()[0] == MMAP_BYTES
