@@ -23,6 +23,7 @@ import pytest
 from graphmem import Memory, MemoryConfig
 from graphmem.embedding import SentenceTransformerEmbedder
 from graphmem.errors import StoreLockedError
+from graphmem.models.scope import Scope
 from graphmem.store.embedded import vectors
 
 from .crash_kit import Ledger, WriterPool, duplicate_entities, verify_store
@@ -288,9 +289,16 @@ def test_a_log_compaction_between_catch_up_reads_loses_no_vector(
         # A catch-up reads the log position, then the floor, the entries, the floor again.
         monkeypatch.setattr(vectors, "_max_seq", then_compact(vectors._max_seq))
         monkeypatch.setattr(vectors, "_log_floor", then_compact(vectors._log_floor))
-        hits = reader.search("Who likes rowing?", user_id="alice", limit=10)
+        # White box: one catch-up, then the vectors it left. A search makes several
+        # catch-ups (a later one would repair the first) and keyword search alone would
+        # find the fact; check() catches up before it compares.
+        store = reader.store
+        store._vectors.catch_up(store._reader())  # type: ignore[attr-defined]
         monkeypatch.undo()
         assert calls["count"] >= compact_at_read
+        owner = Scope.of(user_id="alice").owner
+        assert store._vectors.count("fact", owner) == 3  # type: ignore[attr-defined]
+        hits = reader.search("Who likes rowing?", user_id="alice", limit=10)
         assert written[0].id in {hit.fact.id for hit in hits.facts}
         assert reader.check().problems == []
     finally:
