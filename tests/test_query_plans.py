@@ -45,12 +45,16 @@ def owner_walks(database: Path, statements: list[str]) -> list[tuple[str, str]]:
     walks = []
     with sqlite3.connect(database) as conn:
         for sql in statements:
-            if not sql.lstrip().upper().startswith("SELECT") or " IN (" not in sql:
+            names_ids = " IN (" in sql or "_id = '" in sql
+            if not sql.lstrip().upper().startswith("SELECT") or not names_ids:
                 continue
-            plan = " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
-            if any(index in plan for index in OWNER_INDEXES):
-                walks.append((sql[:160], plan))
+            if any(index in plan(conn, sql) for index in OWNER_INDEXES):
+                walks.append((sql[:160], plan(conn, sql)))
     return walks
+
+
+def plan(conn: sqlite3.Connection, sql: str) -> str:
+    return " / ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
 
 
 def test_search_looks_everything_up_by_id_or_entity(uncached: Memory, tmp_path: Path) -> None:
@@ -60,8 +64,15 @@ def test_search_looks_everything_up_by_id_or_entity(uncached: Memory, tmp_path: 
     statements = traced(uncached)
     result = uncached.search("Where is the company Alice works at headquartered?", user_id="u1")
     assert result.facts  # the search really ran its reads
-    assert any("subject_id IN (" in sql for sql in statements)  # neighbourhood read
-    assert owner_walks(tmp_path / "store" / DATABASE_FILE, statements) == []
+    database = tmp_path / "store" / DATABASE_FILE
+    assert owner_walks(database, statements) == []
+    # Neighbourhoods are read newest first along an end's time index, stopping at the
+    # per-entity bound, never by reading a hub's whole degree.
+    neighbourhood = [sql for sql in statements if "ORDER BY created_at DESC, id DESC" in sql]
+    assert neighbourhood
+    with sqlite3.connect(database) as conn:
+        for sql in neighbourhood:
+            assert "_time (" in plan(conn, sql), plan(conn, sql)
 
 
 def test_writes_reconcile_against_the_entities_facts_only(

@@ -92,16 +92,20 @@ def select_fact_edges(
 ) -> list[FactEdge]:
     """Edges of the scope's facts with subject or object among ``entity_ids``; with
     ``per_entity``, at most that many per entity, the most recently learned first."""
-    rows = rows_touching(
-        conn,
-        EDGE_COLUMNS,
-        scope,
-        entity_ids,
-        include_expired=include_expired,
-        per_entity=per_entity,
-        plain=True,  # plain tuples: no per-row mapping object
-    )
-    return [edge_of_row(row) for row in rows]
+    if per_entity is not None:
+        rows = _newest_touching(conn, scope, entity_ids, include_expired, per_entity)
+        return [edge_of_row(row) for row in rows]
+    return [
+        edge_of_row(row)
+        for row in rows_touching(
+            conn,
+            EDGE_COLUMNS,
+            scope,
+            entity_ids,
+            include_expired=include_expired,
+            plain=True,  # plain tuples: no per-row mapping object
+        )
+    ]
 
 
 def rows_touching(
@@ -111,33 +115,21 @@ def rows_touching(
     entity_ids: Sequence[uuid.UUID],
     *,
     include_expired: bool,
-    per_entity: int | None = None,
     plain: bool = False,
 ) -> Iterator[Any]:
     """``columns`` (the first being ``id``) of each of the scope's facts with subject or
     object among ``entity_ids``, once each; as plain tuples when ``plain``, else as the
     connection's rows."""
-    where, params = scope_clause(scope, use_index=False)  # found by entity, not by owner
-    if not include_expired:
-        where += " AND expired_at IS NULL"
+    where, params = _visible_clause(scope, include_expired)
     seen: set[str] = set()
     for chunk in batched(list(entity_ids), ID_CHUNK):
         ids = [str(i) for i in chunk]
         marks = ",".join("?" * len(ids))
-        statements: list[tuple[str, list[str | int]]]
-        if per_entity is None:
-            statements = [
-                (
-                    f"SELECT {columns} FROM facts WHERE {column} IN ({marks}) AND {where}",
-                    [*ids, *params],
-                )
-                for column in ("subject_id", "object_id")
-            ]
-        else:
-            capped = _capped(columns, marks, where)
-            statements = [(capped, [*ids, *params, *ids, *params, per_entity])]
-        for sql, values in statements:
-            cursor = conn.execute(sql, values)
+        for column in ("subject_id", "object_id"):
+            cursor = conn.execute(
+                f"SELECT {columns} FROM facts WHERE {column} IN ({marks}) AND {where}",
+                [*ids, *params],
+            )
             if plain:
                 cursor.row_factory = None
             for row in cursor:
@@ -146,15 +138,41 @@ def rows_touching(
                     yield row
 
 
-def _capped(columns: str, marks: str, where: str) -> str:
-    """The neighbourhood with at most ``?`` facts per entity (either end), newest first:
-    a hub entity must not pull its whole degree into every search that touches it."""
-    return (
-        f"SELECT {columns} FROM ("
-        f"SELECT *, ROW_NUMBER() OVER (PARTITION BY anchor ORDER BY created_at DESC, id DESC) AS n "
-        f"FROM (SELECT subject_id AS anchor, {columns} FROM facts "
-        f"WHERE subject_id IN ({marks}) AND {where} UNION ALL "
-        f"SELECT object_id AS anchor, {columns} FROM facts "
-        f"WHERE object_id IN ({marks}) AND {where})"
-        ") WHERE n <= ?"
-    )
+def _newest_touching(
+    conn: sqlite3.Connection,
+    scope: Scope,
+    entity_ids: Sequence[uuid.UUID],
+    include_expired: bool,
+    per_entity: int,
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of :data:`EDGE_COLUMNS` of the newest ``per_entity`` facts touching each
+    entity (either end; newest learned first, id breaking ties), once each.
+
+    A hub entity must not pull its whole degree into every search that touches it:
+    each end is read newest first along its ``(end, created_at)`` index and stops after
+    ``per_entity`` rows, and the two ends are merged here.
+    """
+    where, params = _visible_clause(scope, include_expired)
+    seen: set[str] = set()
+    for entity_id in dict.fromkeys(str(i) for i in entity_ids):
+        newest: list[tuple[Any, ...]] = []
+        for column in ("subject_id", "object_id"):
+            cursor = conn.execute(
+                f"SELECT created_at, {EDGE_COLUMNS} FROM facts "
+                f"WHERE {column} = ? AND {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+                [entity_id, *params, per_entity],
+            )
+            cursor.row_factory = None
+            newest.extend(cursor)
+        newest.sort(key=lambda row: (row[0], row[1]), reverse=True)
+        for row in newest[:per_entity]:
+            if row[1] not in seen:
+                seen.add(row[1])
+                yield row[1:]
+
+
+def _visible_clause(scope: Scope, include_expired: bool) -> tuple[str, list[str]]:
+    where, params = scope_clause(scope, use_index=False)  # found by entity, not by owner
+    if not include_expired:
+        where += " AND expired_at IS NULL"
+    return where, params

@@ -84,6 +84,9 @@ CREATE TABLE IF NOT EXISTS facts (
 CREATE INDEX IF NOT EXISTS facts_by_subject ON facts (subject_id, predicate);
 CREATE INDEX IF NOT EXISTS facts_by_object ON facts (object_id, predicate);
 CREATE INDEX IF NOT EXISTS facts_by_owner ON facts (owner, created_at);
+-- A search reads each entity's newest facts first (a hub's whole degree would be slow).
+CREATE INDEX IF NOT EXISTS facts_by_subject_time ON facts (subject_id, created_at);
+CREATE INDEX IF NOT EXISTS facts_by_object_time ON facts (object_id, created_at);
 CREATE INDEX IF NOT EXISTS facts_by_closer ON facts (closed_by_episode_id)
     WHERE closed_by_episode_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS facts_by_superseder ON facts (superseded_by)
