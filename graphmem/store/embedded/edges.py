@@ -92,12 +92,8 @@ def select_fact_edges(
 ) -> list[FactEdge]:
     """Edges of the scope's facts with subject or object among ``entity_ids``; with
     ``per_entity``, at most that many per entity, the most recently learned first."""
-    if per_entity is not None:
-        rows = _newest_touching(conn, scope, entity_ids, include_expired, per_entity)
-        return [edge_of_row(row) for row in rows]
-    return [
-        edge_of_row(row)
-        for row in rows_touching(
+    rows = (
+        rows_touching(
             conn,
             EDGE_COLUMNS,
             scope,
@@ -105,7 +101,10 @@ def select_fact_edges(
             include_expired=include_expired,
             plain=True,  # plain tuples: no per-row mapping object
         )
-    ]
+        if per_entity is None
+        else _newest_touching(conn, scope, entity_ids, include_expired, per_entity)
+    )
+    return [edge_of_row(row) for row in rows]
 
 
 def rows_touching(

@@ -80,11 +80,13 @@ class VectorIndexes:
                 seq = _max_seq(conn)
                 saved = True
                 for kind in KINDS:
-                    index = self._rebuild_as_snapshot(conn, kind, seq, progress)
+                    counts = _owner_counts(conn, kind)
+                    index = self._rebuild_as_snapshot(conn, kind, seq, counts, progress)
                     if index is None:
                         saved = False
                         index = VectorIndex(self._dim, exact_threshold=self._exact_threshold)
-                        for owner, keys, vectors in _owner_groups(conn, kind, self._dim, progress):
+                        groups = _owner_groups(conn, kind, self._dim, counts, progress)
+                        for owner, keys, vectors in groups:
                             index.add(owner, keys, vectors)
                     self._indexes[kind] = index
             finally:
@@ -98,16 +100,11 @@ class VectorIndexes:
         conn: sqlite3.Connection,
         kind: IndexKind,
         seq: int,
+        counts: dict[str, int],
         progress: ProgressCallback | None,
     ) -> VectorIndex | None:
         """Stream ``kind``'s vectors into a snapshot and load it; None if it cannot be
         written."""
-        table = RECORD_TABLES[kind]
-        counts = dict(
-            conn.execute(
-                f"SELECT owner, count(*) FROM {table} WHERE embedding IS NOT NULL GROUP BY owner"
-            ).fetchall()
-        )
         directory = self._directory / kind
         try:
             VectorIndex.write_snapshot_of(
@@ -115,7 +112,7 @@ class VectorIndexes:
                 self._dim,
                 seq,
                 counts,
-                _owner_groups(conn, kind, self._dim, progress),
+                _owner_groups(conn, kind, self._dim, counts, progress),
                 exact_threshold=self._exact_threshold,
             )
         except (OSError, StoreError) as exc:
@@ -225,14 +222,28 @@ def _add_rows(
         index.add(owner, *_as_arrays(keys, blobs, dim))
 
 
-def _owner_groups(
-    conn: sqlite3.Connection, kind: IndexKind, dim: int, progress: ProgressCallback | None
-) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-    """Every owner's ``(owner, rowids, vectors)`` of ``kind``, one owner at a time."""
+def _owner_counts(conn: sqlite3.Connection, kind: IndexKind) -> dict[str, int]:
+    """How many vectors of ``kind`` each owner has."""
     table = RECORD_TABLES[kind]
-    (total,) = conn.execute(f"SELECT count(*) FROM {table} WHERE embedding IS NOT NULL").fetchone()
+    rows = conn.execute(
+        f"SELECT owner, count(*) FROM {table} WHERE embedding IS NOT NULL GROUP BY owner"
+    )
+    return dict(rows)
+
+
+def _owner_groups(
+    conn: sqlite3.Connection,
+    kind: IndexKind,
+    dim: int,
+    counts: dict[str, int],
+    progress: ProgressCallback | None,
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """Every owner's ``(owner, rowids, vectors)`` of ``kind``, one owner at a time;
+    ``counts`` (from :func:`_owner_counts`, same transaction) sizes the progress."""
+    total = sum(counts.values())
     cursor = conn.execute(
-        f"SELECT rowid, owner, embedding FROM {table} WHERE embedding IS NOT NULL ORDER BY owner"
+        f"SELECT rowid, owner, embedding FROM {RECORD_TABLES[kind]} "
+        "WHERE embedding IS NOT NULL ORDER BY owner"
     )
     current: str | None = None
     keys: list[int] = []
