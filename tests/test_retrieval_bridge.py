@@ -14,6 +14,7 @@ from graphmem.retrieval import RetrievalSettings, Retriever
 from graphmem.retrieval.bridge import bridge_scores
 
 SCOPE = Scope.of(user_id="docs")
+TWO_HOP_QUESTION = "Who was the first president of the publisher of the Journal of Quiet Studies?"
 
 
 def _links(memory: Memory, episode_id: uuid.UUID) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
@@ -73,7 +74,7 @@ def test_search_returns_the_bridged_episode_and_says_so(memory: Memory) -> None:
     ids = add_passages(memory, "docs")
     retriever = Retriever(memory.store, memory.embedder, settings=RetrievalSettings())
     result = retriever.search(
-        "Who was the first president of the publisher of the Journal of Quiet Studies?",
+        TWO_HOP_QUESTION,
         SCOPE,
         limit=3,
     )
@@ -81,7 +82,7 @@ def test_search_returns_the_bridged_episode_and_says_so(memory: Memory) -> None:
     assert ids["Society for Silence"] in by_id
     off = Retriever(memory.store, memory.embedder, settings=RetrievalSettings(bridge_sources=0))
     plain = off.search(
-        "Who was the first president of the publisher of the Journal of Quiet Studies?",
+        TWO_HOP_QUESTION,
         SCOPE,
         limit=3,
     )
@@ -92,7 +93,7 @@ def test_bridging_respects_metadata_filters(memory: Memory) -> None:
     ids = add_passages(memory, "docs")
     retriever = Retriever(memory.store, memory.embedder)
     result = retriever.search(
-        "Who was the first president of the publisher of the Journal of Quiet Studies?",
+        TWO_HOP_QUESTION,
         SCOPE,
         limit=5,
         filters=parse_filter({"title": {"ne": "Society for Silence"}}),
@@ -105,7 +106,7 @@ def test_bridging_never_leaves_the_scope(memory: Memory) -> None:
     theirs = add_passages(memory, "other")
     retriever = Retriever(memory.store, memory.embedder)
     result = retriever.search(
-        "Who was the first president of the publisher of the Journal of Quiet Studies?",
+        TWO_HOP_QUESTION,
         SCOPE,
         limit=10,
     )
