@@ -167,14 +167,20 @@ def test_vector_and_keyword_search_find_records(store: GraphStore) -> None:
 
 def test_narrowed_scopes_filter_without_losing_results(store: GraphStore) -> None:
     run_one = Scope.of(user_id="alice", run_id="r1")
+    # Every noise episode matches "lantern" better than the target does (shorter, and
+    # more often), so the best matches of the owner are all someone else's run.
     noise = [
-        episode(Scope.of(user_id="alice", run_id="r2"), f"noise {i}", 1000 + i) for i in range(60)
+        episode(Scope.of(user_id="alice", run_id="r2"), f"lantern lantern {i}", 1000 + i)
+        for i in range(60)
     ]
-    target = episode(run_one, "the only r1 episode", 7)
+    target = episode(run_one, "the only r1 episode, lit by a lantern at dusk", 7)
     with store.transaction() as tx:
         tx.put_episodes([*noise, target])
     hits = store.vector_search("episode", run_one, unit(999), 5)
     assert [i for i, _ in hits] == [target.id]
+    assert [i for i, _ in store.keyword_search("episode", run_one, "lantern", 5)] == [target.id]
+    owner_wide = store.keyword_search("episode", Scope.of(user_id="alice"), "lantern", 5)
+    assert len(owner_wide) == 5 and target.id not in {i for i, _ in owner_wide}
     assert [e.id for e in store.list_episodes(run_one, limit=10)] == [target.id]
 
 

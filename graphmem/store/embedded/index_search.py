@@ -85,17 +85,28 @@ def _ids_for_rowids(
 def keyword_search(
     reader: Reader, kind: IndexKind, scope: Scope, query: str, k: int
 ) -> list[tuple[uuid.UUID, float]]:
-    """BM25 over the scope's records of ``kind``; higher scores are better."""
+    """BM25 over the scope's records of ``kind``; higher scores are better.
+
+    The owner's token in the match expression already keeps other owners out, so only
+    the best matches are resolved against the records (joining every match of a large
+    owner cost as much as scoring them); narrowing by agent/run fetches more until
+    ``k`` survive, as vector search does.
+    """
     fts = KEYWORD_TABLES[kind]
     expression = match_expression(scope.owner, query, KEYWORD_COLUMNS[kind])
     if expression is None or k <= 0:
         return []
-    table = RECORD_TABLES[kind]
-    where, params = ("r.owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope, "r")
-    rows = reader().execute(
-        f"SELECT r.id, -bm25({fts}, 0.0, 1.0) AS score FROM {fts} "
-        f"JOIN {table} r ON r.rowid = {fts}.rowid "
-        f"WHERE {fts} MATCH ? AND {where} ORDER BY bm25({fts}, 0.0, 1.0) LIMIT ?",
-        [expression, *params, k],
-    )
-    return [(parse_id(record_id), float(score)) for record_id, score in rows]
+    conn = reader()
+    narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
+    fetch = k * 4 if narrowed else k
+    while True:
+        hits = conn.execute(
+            f"SELECT rowid, bm25({fts}, 0.0, 1.0) AS score FROM {fts} "
+            f"WHERE {fts} MATCH ? ORDER BY score, rowid LIMIT ?",
+            [expression, fetch],
+        ).fetchall()
+        resolved = _ids_for_rowids(conn, kind, scope, [rowid for rowid, _ in hits])
+        results = [(resolved[rowid], -float(score)) for rowid, score in hits if rowid in resolved]
+        if len(results) >= k or len(hits) < fetch:
+            return results[:k]
+        fetch *= 4
