@@ -19,12 +19,62 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from graphmem.models.edges import FactEdge
+from graphmem.retrieval.expansion import Expansion
 from graphmem.retrieval.fusion import by_max, min_max, ranked, ranked_ids
 from graphmem.retrieval.settings import RetrievalSettings
+from graphmem.retrieval.subgraph import Subgraph
 from graphmem.retrieval.text import name_tokens
 
 Hits = Sequence[tuple[uuid.UUID, float]]
-_NOTHING: frozenset[uuid.UUID] = frozenset()
+_NOTHING: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class EntityLinks:
+    """The entities each episode is linked to and what they weigh, by the subgraph's
+    entity numbers: the ends of the walked facts citing an episode, and the entities
+    it mentions that the walk reached."""
+
+    graph: Subgraph
+    by_facts: Mapping[uuid.UUID, frozenset[int]]
+    """Episode -> the ends of the walked facts citing it (its passage's entities)."""
+    weights: Sequence[float]
+    """PageRank by entity number, and 0 for the entities the query names: those single
+    out the episodes about them through the speaker and mention boosts instead."""
+
+    @classmethod
+    def of(cls, graph: Subgraph, expansion: Expansion, named: Iterable[uuid.UUID]) -> EntityLinks:
+        """The links of every episode the walked facts cite."""
+        by_facts: dict[uuid.UUID, set[int]] = {}
+        for number, fact in enumerate(graph.edges):
+            ends = (graph.subjects[number], graph.objects[number])
+            for episode_id in fact.episode_ids:
+                by_facts.setdefault(episode_id, set()).update(ends)
+        weights = (
+            expansion.entity_rank.tolist() if expansion.walked else [0.0] * len(graph.entity_ids)
+        )
+        for entity_id in named:
+            if entity_id in graph.entity_numbers:
+                weights[graph.entity_numbers[entity_id]] = 0.0
+        return cls(graph, {i: frozenset(ends) for i, ends in by_facts.items()}, weights)
+
+    def weight(self, episode_id: uuid.UUID, mentioned: Sequence[uuid.UUID] | None) -> float:
+        """PageRank mass of the entities an episode is linked to, given the entities it
+        mentions (each entity counted once)."""
+        linked = self.by_facts.get(episode_id, _NOTHING)
+        if mentioned:
+            numbers = self.graph.entity_numbers
+            linked = linked.union(n for e in mentioned if (n := numbers.get(e)) is not None)
+        weights = self.weights
+        return sum(weights[n] for n in linked)
+
+    def entity_ids(
+        self, episode_id: uuid.UUID, mentioned: Sequence[uuid.UUID] | None
+    ) -> frozenset[uuid.UUID]:
+        """Every entity an episode is linked to, by id, walked or not."""
+        ids = self.graph.entity_ids
+        linked = frozenset(ids[n] for n in self.by_facts.get(episode_id, _NOTHING))
+        return linked.union(mentioned) if mentioned else linked
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +89,8 @@ class EpisodeEvidence:
     """Vector hits of the query without its mentioned names (empty if it names none)."""
     facts: Sequence[tuple[FactEdge, float]]
     """The best facts, best first, with their final scores."""
-    entity_scores: Mapping[uuid.UUID, float]
-    """PageRank of the entities the expansion reached."""
-    fact_links: Mapping[uuid.UUID, frozenset[uuid.UUID]]
-    """Episode -> entities of the walked facts citing it (its passage's entities)."""
+    links: EntityLinks
+    """The entities linked to each episode, weighted by the walk."""
     named: frozenset[uuid.UUID]
     """Entities the query names."""
     named_tokens: frozenset[tuple[str, ...]] = frozenset()
@@ -74,35 +122,20 @@ def candidate_ids(evidence: EpisodeEvidence, linked_limit: int) -> list[uuid.UUI
     return list(found)
 
 
-def linked_entities(
-    evidence: EpisodeEvidence,
-    mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
-    episode_id: uuid.UUID,
-) -> frozenset[uuid.UUID]:
-    """The entities an episode is linked to: those it mentions, and the ends of the
-    walked facts that cite it."""
-    linked = evidence.fact_links.get(episode_id, _NOTHING)
-    mentioned = mentions.get(episode_id)
-    return linked.union(mentioned) if mentioned else linked
-
-
 def entity_link_scores(
     evidence: EpisodeEvidence,
     mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
     only: Iterable[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, float]:
     """PageRank mass of the entities each episode is linked to (by MENTIONS edges or by
-    the facts citing it), leaving out the entities the query names: those single out
-    the episodes about them through the speaker and mention boosts instead.
+    the facts citing it), leaving out the entities the query names.
 
     Scores every linked episode, or only the episodes in ``only``.
     """
-    weights = {e: s for e, s in evidence.entity_scores.items() if e not in evidence.named}
-    weight = weights.get
+    links = evidence.links
     scores: dict[uuid.UUID, float] = {}
-    for episode_id in {*evidence.fact_links, *mentions} if only is None else only:
-        linked = linked_entities(evidence, mentions, episode_id)
-        total = sum(weight(e, 0.0) for e in linked)
+    for episode_id in {*links.by_facts, *mentions} if only is None else only:
+        total = links.weight(episode_id, mentions.get(episode_id))
         if total > 0:
             scores[episode_id] = total
     return scores

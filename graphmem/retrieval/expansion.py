@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
-from graphmem.models.edges import FactEdge
 from graphmem.models.results import PathHop
 from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.retrieval.subgraph import Subgraph
@@ -29,10 +29,40 @@ RELEVANCE_GAIN = 4.0
 
 @dataclass(slots=True)
 class Expansion:
-    """What the walk found: the PageRank of entities and the flow over facts."""
+    """What the walk found: the PageRank of entities and the flow over facts, by the
+    subgraph's entity and fact numbers (both empty when nothing was walked)."""
 
-    entity_scores: dict[uuid.UUID, float] = field(default_factory=dict)
-    fact_scores: dict[uuid.UUID, float] = field(default_factory=dict)
+    graph: Subgraph
+    entity_rank: npt.NDArray[np.float64] = field(default_factory=lambda: _NONE.copy())
+    fact_flow: npt.NDArray[np.float64] = field(default_factory=lambda: _NONE.copy())
+
+    @property
+    def walked(self) -> bool:
+        """Whether the walk ran (it needs facts and a seed among their ends)."""
+        return len(self.entity_rank) > 0
+
+    @property
+    def entity_scores(self) -> dict[uuid.UUID, float]:
+        """PageRank of every entity the walk reached, by id."""
+        if not self.walked:
+            return {}
+        return dict(zip(self.graph.entity_ids, self.entity_rank.tolist(), strict=True))
+
+    @property
+    def fact_scores(self) -> dict[uuid.UUID, float]:
+        """Flow over every fact walked, by id."""
+        if not self.walked:
+            return {}
+        flows = self.fact_flow.tolist()
+        return {fact.id: flow for fact, flow in zip(self.graph.edges, flows, strict=True)}
+
+    def best_entities(self, limit: int) -> list[uuid.UUID]:
+        """The ``limit`` entities of highest PageRank (ties in subgraph order)."""
+        order = np.argsort(-self.entity_rank, kind="stable")[:limit]
+        return [self.graph.entity_ids[i] for i in order.tolist()]
+
+
+_NONE: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
 
 
 def expand(
@@ -41,37 +71,34 @@ def expand(
     relevance: Mapping[uuid.UUID, float],
     settings: RetrievalSettings,
 ) -> Expansion:
-    """Run personalized PageRank from ``seeds`` over ``graph`` and trace paths."""
-    if not graph.facts or not seeds:
-        return Expansion()
-    nodes = list(graph.adjacency)
-    index = {node: i for i, node in enumerate(nodes)}
-    facts = list(graph.facts.values())
-    weights = np.array(
-        [f.confidence * (1.0 + RELEVANCE_GAIN * relevance.get(f.id, 0.0)) for f in facts],
-        dtype=np.float64,
-    )
-    weights = np.maximum(weights, 1e-6)
-    subjects = np.array([index[f.subject_id] for f in facts], dtype=np.int64)
-    objects = np.array([index[f.object_id] for f in facts], dtype=np.int64)
+    """Run personalized PageRank from ``seeds`` over ``graph``."""
+    if not len(graph) or not seeds:
+        return Expansion(graph)
+    node_count = len(graph.entity_ids)
+    confidence = np.fromiter((f.confidence for f in graph.edges), np.float64, len(graph))
+    fact_relevance = np.asarray(graph.per_fact(relevance), dtype=np.float64)
+    weights = np.maximum(confidence * (1.0 + RELEVANCE_GAIN * fact_relevance), 1e-6)
+    subjects = np.asarray(graph.subjects, dtype=np.int64)
+    objects = np.asarray(graph.objects, dtype=np.int64)
     # Undirected: every fact is an edge both ways.
     sources = np.concatenate([subjects, objects])
     targets = np.concatenate([objects, subjects])
     edge_weights = np.concatenate([weights, weights])
-    out_weight = np.bincount(sources, weights=edge_weights, minlength=len(nodes))
+    out_weight = np.bincount(sources, weights=edge_weights, minlength=node_count)
     transition = edge_weights / out_weight[sources]
 
-    personal = np.zeros(len(nodes), dtype=np.float64)
+    personal = np.zeros(node_count, dtype=np.float64)
     for seed, weight in seeds.items():
-        if seed in index:
-            personal[index[seed]] += weight
+        number = graph.entity_numbers.get(seed)
+        if number is not None:
+            personal[number] += weight
     if personal.sum() <= 0:
-        return Expansion()
+        return Expansion(graph)
     personal /= personal.sum()
     restart = settings.ppr_restart
     rank = personal.copy()
     for _ in range(settings.ppr_iterations):
-        spread = np.bincount(targets, weights=rank[sources] * transition, minlength=len(nodes))
+        spread = np.bincount(targets, weights=rank[sources] * transition, minlength=node_count)
         updated = restart * personal + (1.0 - restart) * spread
         if float(np.abs(updated - rank).sum()) < 1e-9:
             rank = updated
@@ -79,24 +106,22 @@ def expand(
         rank = updated
 
     flow = weights * (rank[subjects] / out_weight[subjects] + rank[objects] / out_weight[objects])
-    result = Expansion(
-        entity_scores={node: float(rank[i]) for i, node in enumerate(nodes)},
-        fact_scores={f.id: float(flow[i]) for i, f in enumerate(facts)},
-    )
-    return result
+    return Expansion(graph, entity_rank=rank, fact_flow=flow)
 
 
-Step = tuple[uuid.UUID, uuid.UUID]
-"""One hop of a route: (fact id, the entity it leaves from)."""
+MAX_ROUTE_HOPS = 3
 
 
 @dataclass(slots=True)
 class _Route:
+    """The best route found to an entity: its score, and the hop that reached it."""
+
     score: float
-    steps: tuple[Step, ...]
-
-
-MAX_ROUTE_HOPS = 3
+    hops: int
+    fact: int = -1
+    """Number of the fact of the last hop (-1 at an anchor)."""
+    previous: int = -1
+    """Number of the entity that hop leaves from."""
 
 
 def trace_paths(
@@ -114,34 +139,41 @@ def trace_paths(
     wanted facts is settled. A fact's paths extend its endpoints' routes by the fact.
     Facts no anchor reaches get no path.
     """
-    targets = {
-        end
-        for i in fact_ids
-        if i in graph.facts
-        for end in (graph.facts[i].subject_id, graph.facts[i].object_id)
+    wanted = [(i, graph.numbers.get(i)) for i in fact_ids]
+    targets = {end for _, n in wanted if n is not None for end in _ends(graph, n)}
+    decay = [_decay(r) for r in graph.per_fact(relevance)]
+    starts = {
+        number: weight
+        for anchor, weight in anchors.items()
+        if (number := graph.entity_numbers.get(anchor)) is not None and weight > 0
     }
-    routes = _best_routes(graph, anchors, relevance, targets)
+    routes = _best_routes(graph, starts, decay, targets)
     paths: dict[uuid.UUID, list[list[PathHop]]] = {}
-    for fact_id in fact_ids:
-        fact = graph.facts.get(fact_id)
+    for fact_id, fact in wanted:
         if fact is None:
             continue
-        options: list[_Route] = []
-        for start in dict.fromkeys((fact.subject_id, fact.object_id)):
+        options: list[tuple[float, list[tuple[int, int]]]] = []
+        for start in dict.fromkeys(_ends(graph, fact)):
             origin = routes.get(start)
-            if origin is None or any(step[0] == fact_id for step in origin.steps):
+            if origin is None:
                 continue
-            score = origin.score * _decay(relevance.get(fact_id, 0.0))
-            options.append(_Route(score, (*origin.steps, (fact_id, start))))
-        options.sort(key=lambda r: -r.score)
-        distinct: dict[frozenset[uuid.UUID], tuple[Step, ...]] = {}
-        for option in options:  # a fact between two anchors is one path, not two
-            distinct.setdefault(frozenset(step[0] for step in option.steps), option.steps)
+            steps = _steps(routes, start)
+            if any(step_fact == fact for step_fact, _ in steps):
+                continue
+            options.append((origin.score * decay[fact], [*steps, (fact, start)]))
+        options.sort(key=lambda option: -option[0])
+        distinct: dict[frozenset[int], list[tuple[int, int]]] = {}
+        for _, steps in options:  # a fact between two anchors is one path, not two
+            distinct.setdefault(frozenset(step_fact for step_fact, _ in steps), steps)
         paths[fact_id] = [
-            [_hop(graph.facts[hop_fact], hop_start) for hop_fact, hop_start in steps]
+            [_hop(graph, step_fact, step_start) for step_fact, step_start in steps]
             for steps in list(distinct.values())[:max_paths]
         ]
     return paths
+
+
+def _ends(graph: Subgraph, fact: int) -> tuple[int, int]:
+    return graph.subjects[fact], graph.objects[fact]
 
 
 def _decay(relevance: float) -> float:
@@ -150,55 +182,59 @@ def _decay(relevance: float) -> float:
 
 
 def _best_routes(
-    graph: Subgraph,
-    anchors: Mapping[uuid.UUID, float],
-    relevance: Mapping[uuid.UUID, float],
-    targets: set[uuid.UUID],
-) -> dict[uuid.UUID, _Route]:
-    best: dict[uuid.UUID, _Route] = {}
-    heap: list[tuple[float, int, uuid.UUID]] = []
-    order = 0  # tie-breaker: heap entries never compare ids
-    for anchor, weight in anchors.items():
-        if anchor in graph.adjacency and weight > 0:
-            best[anchor] = _Route(weight, ())
-            heap.append((-weight, order, anchor))
-            order += 1
+    graph: Subgraph, starts: Mapping[int, float], decay: Sequence[float], targets: set[int]
+) -> dict[int, _Route]:
+    """The best route to every entity settled before all ``targets`` were."""
+    best: dict[int, _Route] = {}
+    heap: list[tuple[float, int, int]] = []
+    order = 0  # tie-breaker, so that equal scores pop in the order they were pushed
+    for start, weight in starts.items():
+        best[start] = _Route(weight, 0)
+        heap.append((-weight, order, start))
+        order += 1
     heapq.heapify(heap)
-    settled: set[uuid.UUID] = set()
+    settled: dict[int, _Route] = {}
     remaining = set(targets)
     while heap and remaining:
         negative, _, entity = heapq.heappop(heap)
         if entity in settled:
             continue
-        settled.add(entity)
+        route = settled[entity] = best[entity]
         remaining.discard(entity)
-        route = best[entity]
-        if len(route.steps) >= MAX_ROUTE_HOPS:
+        if route.hops >= MAX_ROUTE_HOPS:
             continue
-        for fact_id in graph.adjacency.get(entity, []):
-            fact = graph.facts[fact_id]
-            other = _other_end(fact, entity)
+        for fact in graph.incident[entity]:
+            other = graph.other_end(fact, entity)
             if other in settled:
                 continue
-            score = -negative * _decay(relevance.get(fact_id, 0.0))
+            score = -negative * decay[fact]
             known = best.get(other)
             if known is None or score > known.score:
-                best[other] = _Route(score, (*route.steps, (fact_id, entity)))
+                best[other] = _Route(score, route.hops + 1, fact, entity)
                 heapq.heappush(heap, (-score, order, other))
                 order += 1
-    return {entity: best[entity] for entity in settled}
+    return settled
 
 
-def _other_end(fact: FactEdge, entity: uuid.UUID) -> uuid.UUID:
-    return fact.object_id if fact.subject_id == entity else fact.subject_id
+def _steps(routes: Mapping[int, _Route], entity: int) -> list[tuple[int, int]]:
+    """The (fact, entity it leaves from) hops of the route to ``entity``, anchor first."""
+    steps: list[tuple[int, int]] = []
+    route = routes[entity]
+    while route.fact >= 0:
+        steps.append((route.fact, route.previous))
+        route = routes[route.previous]
+    steps.reverse()
+    return steps
 
 
-def _hop(fact: FactEdge, start: uuid.UUID) -> PathHop:
-    """The step over ``fact`` leaving from ``start`` (either end: the walk is undirected)."""
-    forward = fact.subject_id == start
+def _hop(graph: Subgraph, fact: int, start: int) -> PathHop:
+    """The step over fact ``fact`` leaving from entity ``start`` (either end: the walk is
+    undirected)."""
+    edge = graph.edges[fact]
+    forward = graph.subjects[fact] == start
     return PathHop(
-        from_entity=fact.subject_name if forward else fact.object_name,
-        fact_id=fact.id,
-        predicate=fact.predicate,
-        to_entity=fact.object_name if forward else fact.subject_name,
+        from_entity=edge.subject_name if forward else edge.object_name,
+        fact_id=edge.id,
+        predicate=edge.predicate,
+        to_entity=edge.object_name if forward else edge.subject_name,
     )

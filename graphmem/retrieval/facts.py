@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
+import numpy as np
+
 from graphmem.models.edges import FactEdge
 from graphmem.retrieval.entry_points import EntryPoints
 from graphmem.retrieval.expansion import Expansion
@@ -27,25 +29,16 @@ FLOW_FLOOR = 0.25
 
 @dataclass(slots=True)
 class FactRanking:
-    """Every candidate fact (matched or walked) with its score and its retrievers."""
+    """Every candidate fact (matched or walked) with a positive score, best first (ties
+    in the order found), and the facts each retriever found."""
 
-    facts: dict[uuid.UUID, FactEdge]
-    scores: dict[uuid.UUID, float]
+    ranked: list[tuple[FactEdge, float]]
     retrieved: tuple[tuple[str, AbstractSet[uuid.UUID]], ...]
     """Each retriever's name and the facts it found."""
 
     def sources(self, fact_id: uuid.UUID) -> list[str]:
         """Names of the retrievers that found a fact (asked only of the facts returned)."""
         return [name for name, found in self.retrieved if fact_id in found]
-
-
-def fact_links(graph: Subgraph) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
-    """Episode -> the entities of the walked facts that cite it."""
-    links: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for fact in graph.facts.values():
-        for episode_id in fact.episode_ids:
-            links.setdefault(episode_id, set()).update((fact.subject_id, fact.object_id))
-    return {episode_id: frozenset(ids) for episode_id, ids in links.items()}
 
 
 def relevance_of(
@@ -127,15 +120,34 @@ def rank_facts(
     """A fact's score: how directly it matches the query, plus the PageRank flow over
     it weighted by that relevance (being near the question's entities counts most for
     facts about what is asked: a leaf fact next to a seed draws flow either way)."""
-    facts = {**direct, **graph.facts}
     *_, w_graph = settings.fact_weights
-    flow = by_max(expansion.fact_scores)
-    scores = {
-        i: relevance.get(i, 0.0) + w_graph * flow.get(i, 0.0) * (FLOW_FLOOR + relevance.get(i, 0.0))
-        for i in facts
-    }
-    scores = {i: score for i, score in scores.items() if score > 0}
+    graph_relevance = np.asarray(graph.per_fact(relevance), dtype=np.float64)
+    high = float(expansion.fact_flow.max()) if expansion.walked else 0.0
+    walked: AbstractSet[uuid.UUID] = graph.numbers.keys() if high > 0 else frozenset()
+    graph_scores = graph_relevance
+    if high > 0:
+        flow = np.maximum(expansion.fact_flow, 0.0) / high
+        graph_scores = graph_relevance + w_graph * flow * (FLOW_FLOOR + graph_relevance)
+    # Candidates in the order found: the matched facts, then the rest of the walk.
+    edges: list[FactEdge] = []
+    direct_scores: list[float] = []
+    matched: set[int] = set()
+    for fact_id, edge in direct.items():
+        number = graph.numbers.get(fact_id)
+        if number is None:
+            edges.append(edge)
+            direct_scores.append(relevance.get(fact_id, 0.0))
+        else:
+            edges.append(graph.edges[number])
+            direct_scores.append(float(graph_scores[number]))
+            matched.add(number)
+    rest = [n for n in range(len(graph)) if n not in matched]
+    edges += [graph.edges[n] for n in rest]
+    scores = np.concatenate([np.asarray(direct_scores, dtype=np.float64), graph_scores[rest]])
+    values = scores.tolist()
+    order = np.argsort(-scores, kind="stable").tolist()
+    ranking = [(edges[k], values[k]) for k in order if values[k] > 0]
     vector = {i for i, _ in [*entry.fact_vector, *entry.fact_residual_vector] if i in direct}
     keyword = {i for i, _ in entry.fact_keyword if i in direct}
-    retrieved = (("vector", vector), ("keyword", keyword), ("graph", flow.keys()))
-    return FactRanking(facts=facts, scores=scores, retrieved=retrieved)
+    retrieved = (("vector", vector), ("keyword", keyword), ("graph", walked))
+    return FactRanking(ranked=ranking, retrieved=retrieved)

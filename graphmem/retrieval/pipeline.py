@@ -28,16 +28,15 @@ from graphmem.models.scope import Scope
 from graphmem.retrieval.bridge import bridge_scores
 from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
 from graphmem.retrieval.episodes import (
+    EntityLinks,
     EpisodeEvidence,
     candidate_ids,
-    linked_entities,
     rank_episodes,
 )
 from graphmem.retrieval.expansion import Expansion, expand, trace_paths
 from graphmem.retrieval.facts import (
     FactRanking,
     anchors,
-    fact_links,
     rank_facts,
     relevance_of,
     seeds_of,
@@ -110,11 +109,11 @@ class Retriever:
 
         facts = rank_facts(entry, direct, relevance, graph, expansion, settings)
         depth = self._depth(limit)
-        order = ranked(facts.scores)[:depth]
-        records = self._fact_records(order, scope, view, filters)
+        best = {fact.id: score for fact, score in facts.ranked[:depth]}
+        records = self._fact_records(list(best), scope, view, filters)
         # A fact closed by a concurrent write since it was ranked has no record: skip it.
-        order = [i for i in order if i in records]
-        top_facts = self._finish(query, order, facts.scores, lambda i: records[i].fact, depth)
+        order = [i for i in best if i in records]
+        top_facts = self._finish(query, order, best, lambda i: records[i].fact, depth)
         returned = top_facts[:limit]
         paths = trace_paths(
             graph, anchors(entry, seeds), relevance, [i for i, _ in returned], settings.max_paths
@@ -216,7 +215,7 @@ class Retriever:
         self, entry: EntryPoints, expansion: Expansion, scope: Scope, limit: int
     ) -> list[ScoredEntity]:
         settings = self.settings
-        graph_order = ranked(expansion.entity_scores)[: settings.entity_k * 4]
+        graph_order = expansion.best_entities(settings.entity_k * 4)
         w_vector, w_keyword, w_mention, w_graph = settings.entity_weights
         scores = weighted_rrf(
             [
@@ -260,16 +259,14 @@ class Retriever:
         limit: int,
     ) -> list[ScoredEpisode]:
         settings = self.settings
-        best_facts = ranked(facts.scores)[: settings.provenance_facts]
         named = frozenset(entry.mentioned)
         evidence = EpisodeEvidence(
             vector=entry.episode_vector,
             keyword=entry.episode_keyword,
             residual=entry.episode_residual,
             residual_vector=entry.episode_residual_vector,
-            facts=[(facts.facts[i], facts.scores[i]) for i in best_facts],
-            entity_scores=expansion.entity_scores,
-            fact_links=fact_links(graph),
+            facts=facts.ranked[: settings.provenance_facts],
+            links=EntityLinks.of(graph, expansion, named),
             named=named,
             named_tokens=frozenset(
                 tokens
@@ -319,7 +316,7 @@ class Retriever:
             self._store,
             scope,
             best,
-            {i: linked_entities(evidence, mentions, i) for i in best},
+            {i: evidence.links.entity_ids(i, mentions.get(i)) for i in best},
             evidence.named,
             query_vector,
             hub_limit=settings.bridge_hub_limit,

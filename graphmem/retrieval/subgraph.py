@@ -38,20 +38,71 @@ class ScopedVersion(Versioned, Protocol):
 
 @dataclass(slots=True)
 class Subgraph:
-    """Visible facts around the seeds, as an undirected multigraph of entities."""
+    """Visible facts around the seeds, as an undirected multigraph of entities.
 
-    facts: dict[uuid.UUID, FactEdge] = field(default_factory=dict)
-    adjacency: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
-    """Entity id -> ids of the facts touching it."""
+    Facts and entities are numbered in the order they join, and expansion, paths and
+    ranking work on those numbers: a search visits each fact several times, and every
+    lookup keyed by a UUID runs ``UUID.__hash__`` in Python.
+    """
+
+    edges: list[FactEdge] = field(default_factory=list)
+    """The facts, by number."""
+    numbers: dict[uuid.UUID, int] = field(default_factory=dict)
+    """Fact id -> number."""
+    subjects: list[int] = field(default_factory=list)
+    """Fact number -> number of its subject."""
+    objects: list[int] = field(default_factory=list)
+    """Fact number -> number of its object."""
+    entity_ids: list[uuid.UUID] = field(default_factory=list)
+    """The entities, by number."""
+    entity_numbers: dict[uuid.UUID, int] = field(default_factory=dict)
+    """Entity id -> number."""
+    incident: list[list[int]] = field(default_factory=list)
+    """Entity number -> numbers of the facts touching it."""
+
+    def __len__(self) -> int:
+        return len(self.edges)
+
+    def __contains__(self, fact_id: object) -> bool:
+        return fact_id in self.numbers
 
     def add(self, fact: FactEdge) -> None:
         """Add a fact (once) as an edge between its subject and object."""
-        if fact.id in self.facts:
+        if fact.id in self.numbers:
             return
-        self.facts[fact.id] = fact
-        self.adjacency.setdefault(fact.subject_id, []).append(fact.id)
-        if fact.object_id != fact.subject_id:
-            self.adjacency.setdefault(fact.object_id, []).append(fact.id)
+        number = len(self.edges)
+        self.numbers[fact.id] = number
+        self.edges.append(fact)
+        subject = self._entity(fact.subject_id)
+        obj = self._entity(fact.object_id)
+        self.subjects.append(subject)
+        self.objects.append(obj)
+        self.incident[subject].append(number)
+        if obj != subject:
+            self.incident[obj].append(number)
+
+    def _entity(self, entity_id: uuid.UUID) -> int:
+        number = self.entity_numbers.get(entity_id)
+        if number is None:
+            number = self.entity_numbers[entity_id] = len(self.entity_ids)
+            self.entity_ids.append(entity_id)
+            self.incident.append([])
+        return number
+
+    def other_end(self, fact: int, entity: int) -> int:
+        """The number of the entity at the other end of fact ``fact`` from ``entity``."""
+        subject = self.subjects[fact]
+        return self.objects[fact] if subject == entity else subject
+
+    def per_fact(self, values: Mapping[uuid.UUID, float]) -> list[float]:
+        """``values`` (keyed by fact id) by fact number; 0.0 for facts without one."""
+        result = [0.0] * len(self.edges)
+        numbers = self.numbers
+        for fact_id, value in values.items():
+            number = numbers.get(fact_id)
+            if number is not None:
+                result[number] = value
+        return result
 
 
 def visible(fact: Fact, scope: Scope, view: TemporalView, condition: Filter | None) -> bool:
@@ -89,12 +140,9 @@ def fetch_subgraph(
     frontier = _frontier(graph, seeds, relevance, settings.frontier_limit)
     if not frontier:
         return graph
-    room = settings.max_subgraph_facts - len(graph.facts)
-    second = [
-        f
-        for f in _edges(store, scope, frontier, view, condition, settings)
-        if f.id not in graph.facts
-    ]
+    room = settings.max_subgraph_facts - len(graph)
+    reached = _edges(store, scope, frontier, view, condition, settings)
+    second = [f for f in reached if f.id not in graph]
     for fact in _strongest(second, relevance, room):
         graph.add(fact)
     return graph
@@ -139,17 +187,17 @@ def _frontier(
     limit: int,
 ) -> list[uuid.UUID]:
     """Hop-1 entities ranked by the seed weight that flows to them in one step."""
-    reach: dict[uuid.UUID, float] = {}
-    for seed, weight in seeds.items():
-        edges = graph.adjacency.get(seed, [])
-        if not edges:
-            continue
+    numbers = graph.entity_numbers
+    weights = {numbers[s]: w for s, w in seeds.items() if s in numbers}
+    fact_relevance = graph.per_fact(relevance)
+    reach: dict[int, float] = {}
+    for seed, weight in weights.items():
+        edges = graph.incident[seed]
         share = weight / len(edges)
-        for fact_id in edges:
-            fact = graph.facts[fact_id]
-            other = fact.object_id if fact.subject_id == seed else fact.subject_id
-            if other in seeds:
+        for fact in edges:
+            other = graph.other_end(fact, seed)
+            if other in weights:
                 continue
-            gain = share * (1.0 + 4.0 * relevance.get(fact_id, 0.0))
+            gain = share * (1.0 + 4.0 * fact_relevance[fact])
             reach[other] = reach.get(other, 0.0) + gain
-    return sorted(reach, key=lambda e: -reach[e])[:limit]
+    return [graph.entity_ids[e] for e in sorted(reach, key=lambda e: -reach[e])[:limit]]
