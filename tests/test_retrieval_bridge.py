@@ -80,6 +80,7 @@ def test_search_returns_the_bridged_episode_and_says_so(memory: Memory) -> None:
     )
     by_id = {str(e.episode.id): e for e in result.episodes}
     assert ids["Society for Silence"] in by_id
+    assert by_id[ids["Society for Silence"]].sources[-1] == "bridge"
     off = Retriever(memory.store, memory.embedder, settings=RetrievalSettings(bridge_sources=0))
     plain = off.search(
         TWO_HOP_QUESTION,

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 
 from graphmem.models.edges import FactEdge
 from graphmem.retrieval.expansion import Expansion
@@ -141,12 +142,39 @@ def entity_link_scores(
     return scores
 
 
+@dataclass(slots=True)
+class EpisodeRanking:
+    """Scores of the candidate episodes, and what found each one."""
+
+    scores: dict[uuid.UUID, float]
+    candidates: AbstractSet[uuid.UUID]
+    found: tuple[tuple[str, AbstractSet[uuid.UUID]], ...]
+    """Each signal's label and the episodes it scored (candidates or not)."""
+    boosted: set[uuid.UUID]
+    """Candidates boosted because they were spoken by or mention an entity the query names."""
+    bridged: set[uuid.UUID] = field(default_factory=set)
+    """Episodes raised by bridging (see :mod:`.bridge`)."""
+
+    def sources(self, episode_id: uuid.UUID) -> list[str]:
+        """Which retrievers found an episode (asked only of the episodes returned)."""
+        labels: list[str] = []
+        if episode_id in self.candidates:
+            for label, found in self.found:
+                if episode_id in found and label not in labels:
+                    labels.append(label)
+            if episode_id in self.boosted:
+                labels.append("mention")
+        if episode_id in self.bridged:
+            labels.append("bridge")
+        return labels
+
+
 def rank_episodes(
     evidence: EpisodeEvidence,
     mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
     speakers: Mapping[uuid.UUID, str | None],
     settings: RetrievalSettings,
-) -> tuple[dict[uuid.UUID, float], dict[uuid.UUID, list[str]]]:
+) -> EpisodeRanking:
     """Scores of the candidates in ``speakers`` and which retrievers found each.
 
     ``mentions`` maps candidates to the entities they mention; ``speakers`` maps every
@@ -175,23 +203,21 @@ def rank_episodes(
         # PageRank mass is a probability already: comparable across queries as it is.
         ("graph", w_entities, linked),
     )
+    used = tuple((label, weight, values) for label, weight, values in signals if weight > 0)
     scores: dict[uuid.UUID, float] = {}
-    sources: dict[uuid.UUID, list[str]] = {}
-    for label, weight, values in signals:
-        if weight <= 0:
-            continue
+    score = scores.get
+    for _, weight, values in used:
         for episode_id, value in values.items():
-            if episode_id not in speakers:
-                continue
-            scores[episode_id] = scores.get(episode_id, 0.0) + weight * value
-            found_by = sources.setdefault(episode_id, [])
-            if label not in found_by:
-                found_by.append(label)
+            if episode_id in speakers:
+                scores[episode_id] = score(episode_id, 0.0) + weight * value
+    boosted: set[uuid.UUID] = set()
+    named = evidence.named
     for episode_id in scores:
         if episode_id in spoken:
             scores[episode_id] *= 1.0 + settings.speaker_boost
-            sources[episode_id].append("mention")
-        elif evidence.named.intersection(mentions.get(episode_id, ())):
+            boosted.add(episode_id)
+        elif named and not named.isdisjoint(mentions.get(episode_id, ())):
             scores[episode_id] *= 1.0 + settings.mention_boost
-            sources[episode_id].append("mention")
-    return scores, sources
+            boosted.add(episode_id)
+    found = tuple((label, values.keys()) for label, _, values in used)
+    return EpisodeRanking(scores, speakers.keys(), found, boosted)

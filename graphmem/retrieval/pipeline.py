@@ -30,6 +30,7 @@ from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
 from graphmem.retrieval.episodes import (
     EntityLinks,
     EpisodeEvidence,
+    EpisodeRanking,
     candidate_ids,
     rank_episodes,
 )
@@ -281,25 +282,23 @@ class Retriever:
         visible = self._visible_episodes(candidates, scope, filters)
         mentions = self._store.mentions_of_episodes(list(visible))
         speakers = {i: e.name for i, e in visible.items()}
-        scores, sources = rank_episodes(evidence, mentions, speakers, settings)
+        ranking = rank_episodes(evidence, mentions, speakers, settings)
+        scores = ranking.scores
         depth = self._depth(limit)
         if settings.bridge_sources and scores:
-            self._bridge(
-                scores, sources, visible, evidence, mentions, scope, filters, depth, query_vector
-            )
+            self._bridge(ranking, visible, evidence, mentions, scope, filters, depth, query_vector)
         order = ranked(scores)[:depth]
         records = self._episode_records(order, visible, scope, filters)
         order = [i for i in order if i in records]  # deleted since it was ranked
         finished = self._finish(query, order, scores, lambda i: records[i].content, depth)
         return [
-            ScoredEpisode(episode=records[i], score=score, sources=sources.get(i, []))
+            ScoredEpisode(episode=records[i], score=score, sources=ranking.sources(i))
             for i, score in finished[:limit]
         ]
 
     def _bridge(
         self,
-        scores: dict[uuid.UUID, float],
-        sources: dict[uuid.UUID, list[str]],
+        ranking: EpisodeRanking,
         visible: dict[uuid.UUID, Episode | EpisodeHeader],
         evidence: EpisodeEvidence,
         mentions: Mapping[uuid.UUID, Sequence[uuid.UUID]],
@@ -310,6 +309,7 @@ class Retriever:
     ) -> None:
         """Raise the episodes bridged from the best ones (see :mod:`.bridge`), in place."""
         settings = self.settings
+        scores = ranking.scores
         order = ranked(scores)
         best = {i: scores[i] for i in order[: settings.bridge_sources]}
         bridged = bridge_scores(
@@ -332,7 +332,7 @@ class Retriever:
         for i, value in bridged.items():
             if i in visible:
                 scores[i] = value
-                sources.setdefault(i, []).append("bridge")
+                ranking.bridged.add(i)
 
     def _visible_episodes(
         self, ids: list[uuid.UUID], scope: Scope, filters: Filter | None

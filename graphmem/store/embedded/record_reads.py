@@ -10,6 +10,8 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 
 import numpy as np
 
@@ -136,11 +138,14 @@ def mentions_of_episodes(
     result: dict[uuid.UUID, list[uuid.UUID]] = {}
     for chunk in batched(list(episode_ids), ID_CHUNK):
         marks = ",".join("?" * len(chunk))
-        for episode_id, entity_id in conn.execute(
-            f"SELECT episode_id, entity_id FROM mentions WHERE episode_id IN ({marks})",
+        # In primary-key order, so each episode's rows come together (no sort needed).
+        rows = conn.execute(
+            "SELECT episode_id, entity_id FROM mentions "
+            f"WHERE episode_id IN ({marks}) ORDER BY episode_id",
             [str(i) for i in chunk],
-        ):
-            result.setdefault(parse_id(episode_id), []).append(parse_id(entity_id))
+        )
+        for episode_id, group in groupby(rows, key=itemgetter(0)):
+            result[parse_id(episode_id)] = [parse_id(entity_id) for _, entity_id in group]
     return result
 
 
