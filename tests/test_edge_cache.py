@@ -192,6 +192,38 @@ def test_cached_reads_match_sqlite_through_any_writes(
                     )
 
 
+def test_the_per_entity_bound_keeps_the_newest_facts_as_sqlite_does(
+    store: EmbeddedStore,
+) -> None:
+    """Newest learned first, ties by id descending: the facts a hub keeps under the
+    bound are the same from memory as from SQLite, whether the cache was loaded whole
+    or brought up to date by replaying writes."""
+    world = World(store)
+    alice = OWNERS[0]
+    hub = world.entities[alice.owner][0].id
+
+    def learned(made: Fact, day: int) -> Fact:
+        return made.model_copy(update={"created_at": datetime(2026, 3, day, tzinfo=UTC)})
+
+    older = [learned(world.new_fact(0, 0, 0, other), 1) for other in (1, 2, 3)]
+    newest = learned(world.new_fact(0, 0, 1, 0), 2)
+    with store.transaction() as tx:
+        tx.put_facts([*older, newest])
+    tied_by_id = sorted(older, key=lambda f: str(f.id), reverse=True)
+    expected = [newest, *tied_by_id]
+    for bound in (1, 2, 3):
+        kept = cached(store, alice, [hub], per_entity=bound)
+        assert kept == from_sqlite(store, alice, [hub], per_entity=bound)
+        assert {e.id for e in kept} == {f.id for f in expected[:bound]}
+    replayed = learned(world.new_fact(0, 0, 2, 0), 3)  # applied to the loaded cache
+    with store.transaction() as tx:
+        tx.put_facts([replayed])
+    assert {e.id for e in cached(store, alice, [hub], per_entity=2)} == {replayed.id, newest.id}
+    assert cached(store, alice, [hub], per_entity=2) == from_sqlite(
+        store, alice, [hub], per_entity=2
+    )
+
+
 def test_a_reused_rowid_never_carries_one_owners_fact_into_anothers_cache(
     store: EmbeddedStore,
 ) -> None:

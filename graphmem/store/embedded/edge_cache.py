@@ -108,16 +108,22 @@ def _touching(
     by_rowid: dict[int, FactEdge], only: set[uuid.UUID] | None
 ) -> dict[uuid.UUID, Touching]:
     """Entity -> its facts, newest first (``only``: just these entities)."""
+    pairs = [
+        (rowid, edge)
+        for rowid, edge in by_rowid.items()
+        if only is None or edge.subject_id in only or edge.object_id in only
+    ]
+    # The order SQLite's per-entity bound uses: learned time, then id, descending (the
+    # text of a UUID sorts as its integer). One sort orders every entity's list.
+    pairs.sort(key=lambda pair: (pair[1].created_at, pair[1].id.int), reverse=True)
     lists: dict[uuid.UUID, list[tuple[int, FactEdge]]] = {}
-    for rowid, edge in by_rowid.items():
-        for end in dict.fromkeys((edge.subject_id, edge.object_id)):
-            if only is None or end in only:
-                lists.setdefault(end, []).append((rowid, edge))
-    # The order SQLite's per-entity bound uses: learned time, then id, descending.
-    return {
-        entity: tuple(sorted(pairs, key=lambda p: (p[1].created_at, str(p[1].id)), reverse=True))
-        for entity, pairs in lists.items()
-    }
+    for pair in pairs:
+        subject, obj = pair[1].subject_id, pair[1].object_id
+        if only is None or subject in only:
+            lists.setdefault(subject, []).append(pair)
+        if obj != subject and (only is None or obj in only):
+            lists.setdefault(obj, []).append(pair)
+    return {entity: tuple(found) for entity, found in lists.items()}
 
 
 class EdgeCache:
