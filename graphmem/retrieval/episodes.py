@@ -32,9 +32,10 @@ _NOTHING: frozenset[int] = frozenset()
 
 @dataclass(frozen=True, slots=True)
 class EntityLinks:
-    """The entities each episode is linked to and what they weigh, by the subgraph's
-    entity numbers: the ends of the walked facts citing an episode, and the entities
-    it mentions that the walk reached."""
+    """The entities each episode is linked to, by the subgraph's entity numbers, and
+    what each weighs. An episode is linked to the ends of the walked facts citing it
+    and to the entities it mentions (given per call: mentions are read only for the
+    candidates)."""
 
     graph: Subgraph
     by_facts: Mapping[uuid.UUID, frozenset[int]]
@@ -148,6 +149,7 @@ class EpisodeRanking:
 
     scores: dict[uuid.UUID, float]
     candidates: AbstractSet[uuid.UUID]
+    """The episodes the signals were counted for (those the read may see)."""
     found: tuple[tuple[str, AbstractSet[uuid.UUID]], ...]
     """Each signal's label and the episodes it scored (candidates or not)."""
     boosted: set[uuid.UUID]
