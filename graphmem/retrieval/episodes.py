@@ -38,7 +38,7 @@ class EntityLinks:
     candidates)."""
 
     graph: Subgraph
-    by_facts: Mapping[uuid.UUID, frozenset[int]]
+    by_facts: Mapping[uuid.UUID, set[int]]
     """Episode -> the ends of the walked facts citing it (its passage's entities)."""
     weights: Sequence[float]
     """PageRank by entity number, and 0 for the entities the query names: those single
@@ -58,7 +58,7 @@ class EntityLinks:
         for entity_id in named:
             if entity_id in graph.entity_numbers:
                 weights[graph.entity_numbers[entity_id]] = 0.0
-        return cls(graph, {i: frozenset(ends) for i, ends in by_facts.items()}, weights)
+        return cls(graph, by_facts, weights)
 
     def weight(self, episode_id: uuid.UUID, mentioned: Sequence[uuid.UUID] | None) -> float:
         """PageRank mass of the entities an episode is linked to, given the entities it
