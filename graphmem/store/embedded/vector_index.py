@@ -83,11 +83,7 @@ class VectorIndex:
         on a bad owner, bad keys, a shape mismatch, or a NaN, infinite or all-zero row;
         the index is then unchanged.
         """
-        _check_owner(owner)
-        key_array = _as_keys(keys)
-        matrix = _normalized_rows(vectors, self._dim, "vectors")
-        if len(key_array) != len(matrix):
-            raise InvalidInputError(f"got {len(key_array)} keys for {len(matrix)} vectors")
+        key_array, matrix = _checked_rows(owner, keys, vectors, self._dim)
         if len(key_array) == 0:
             return
         key_array, matrix = _last_occurrence(key_array, matrix)
@@ -216,11 +212,7 @@ class VectorIndex:
 
         def partitions() -> Iterator[tuple[str, AnyPartition]]:
             for owner, keys, vectors in groups:
-                _check_owner(owner)
-                key_array, rows = _as_keys(keys), _normalized_rows(vectors, dim, "vectors")
-                if len(key_array) != len(rows):
-                    raise InvalidInputError(f"got {len(key_array)} keys for {len(rows)} vectors")
-                exact = ExactPartition(dim, key_array, rows)
+                exact = ExactPartition(dim, *_checked_rows(owner, keys, vectors, dim))
                 yield owner, promote(dim, exact) if exact.count > exact_threshold else exact
 
         exact_rows = sum(count for count in counts.values() if count <= exact_threshold)
@@ -286,6 +278,18 @@ class VectorIndex:
             partition.count < self._exact_threshold // 2
         ):
             self._partitions[owner] = demote(self._dim, partition)
+
+
+def _checked_rows(
+    owner: str, keys: Sequence[int] | np.ndarray, vectors: object, dim: int
+) -> tuple[KeyArray, Matrix]:
+    """``keys`` and the L2-normalized ``vectors`` of ``owner``, each checked."""
+    _check_owner(owner)
+    key_array = _as_keys(keys)
+    matrix = _normalized_rows(vectors, dim, "vectors")
+    if len(key_array) != len(matrix):
+        raise InvalidInputError(f"got {len(key_array)} keys for {len(matrix)} vectors")
+    return key_array, matrix
 
 
 def _check_owner(owner: object) -> None:
