@@ -75,11 +75,13 @@ def test_pagerank_decays_with_distance_and_follows_relevant_edges() -> None:
     graph, ids, facts = chain()
     settings = RetrievalSettings()
     plain = expand(graph, {ids["A"]: 1.0}, {}, settings)
-    rank = plain.entity_scores
-    assert rank[ids["A"]] > rank[ids["B"]] > rank[ids["C"]] > rank[ids["D"]]
     steered = expand(graph, {ids["A"]: 1.0}, {facts["AE"].id: 1.0}, settings)
-    assert steered.entity_scores[ids["E"]] > plain.entity_scores[ids["E"]]
-    assert steered.fact_scores[facts["AE"].id] > steered.fact_scores[facts["AB"].id]
+    rank = {n: plain.entity_rank[graph.entity_numbers[i]] for n, i in ids.items()}
+    assert rank["A"] > rank["B"] > rank["C"] > rank["D"]
+    entity_e = graph.entity_numbers[ids["E"]]
+    assert steered.entity_rank[entity_e] > plain.entity_rank[entity_e]
+    flow = {n: steered.fact_flow[graph.numbers[f.id]] for n, f in facts.items()}
+    assert flow["AE"] > flow["AB"]
 
 
 def test_paths_follow_the_graph_from_the_anchor_in_either_direction() -> None:

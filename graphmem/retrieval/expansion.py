@@ -33,36 +33,18 @@ class Expansion:
     subgraph's entity and fact numbers (both empty when nothing was walked)."""
 
     graph: Subgraph
-    entity_rank: npt.NDArray[np.float64] = field(default_factory=lambda: _NONE.copy())
-    fact_flow: npt.NDArray[np.float64] = field(default_factory=lambda: _NONE.copy())
+    entity_rank: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    fact_flow: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @property
     def walked(self) -> bool:
         """Whether the walk ran (it needs facts and a seed among their ends)."""
         return len(self.entity_rank) > 0
 
-    @property
-    def entity_scores(self) -> dict[uuid.UUID, float]:
-        """PageRank of every entity the walk reached, by id."""
-        if not self.walked:
-            return {}
-        return dict(zip(self.graph.entity_ids, self.entity_rank.tolist(), strict=True))
-
-    @property
-    def fact_scores(self) -> dict[uuid.UUID, float]:
-        """Flow over every fact walked, by id."""
-        if not self.walked:
-            return {}
-        flows = self.fact_flow.tolist()
-        return {fact.id: flow for fact, flow in zip(self.graph.edges, flows, strict=True)}
-
     def best_entities(self, limit: int) -> list[uuid.UUID]:
         """The ``limit`` entities of highest PageRank (ties in subgraph order)."""
         order = np.argsort(-self.entity_rank, kind="stable")[:limit]
         return [self.graph.entity_ids[i] for i in order.tolist()]
-
-
-_NONE: npt.NDArray[np.float64] = np.zeros(0, dtype=np.float64)
 
 
 def expand(
@@ -88,10 +70,8 @@ def expand(
     transition = edge_weights / out_weight[sources]
 
     personal = np.zeros(node_count, dtype=np.float64)
-    for seed, weight in seeds.items():
-        number = graph.entity_numbers.get(seed)
-        if number is not None:
-            personal[number] += weight
+    for number, weight in graph.per_entity(seeds).items():
+        personal[number] = weight
     if personal.sum() <= 0:
         return Expansion(graph)
     personal /= personal.sum()
@@ -142,11 +122,7 @@ def trace_paths(
     wanted = [(i, graph.numbers.get(i)) for i in fact_ids]
     targets = {end for _, n in wanted if n is not None for end in _ends(graph, n)}
     decay = [_decay(r) for r in graph.per_fact(relevance)]
-    starts = {
-        number: weight
-        for anchor, weight in anchors.items()
-        if (number := graph.entity_numbers.get(anchor)) is not None and weight > 0
-    }
+    starts = {number: w for number, w in graph.per_entity(anchors).items() if w > 0}
     routes = _best_routes(graph, starts, decay, targets)
     paths: dict[uuid.UUID, list[list[PathHop]]] = {}
     for fact_id, fact in wanted:

@@ -94,6 +94,11 @@ class Subgraph:
         subject = self.subjects[fact]
         return self.objects[fact] if subject == entity else subject
 
+    def per_entity(self, values: Mapping[uuid.UUID, float]) -> dict[int, float]:
+        """``values`` (keyed by entity id) by entity number, for the entities it holds."""
+        numbers = self.entity_numbers
+        return {numbers[entity_id]: v for entity_id, v in values.items() if entity_id in numbers}
+
     def per_fact(self, values: Mapping[uuid.UUID, float]) -> list[float]:
         """``values`` (keyed by fact id) by fact number; 0.0 for facts without one."""
         result = [0.0] * len(self.edges)
@@ -187,8 +192,7 @@ def _frontier(
     limit: int,
 ) -> list[uuid.UUID]:
     """Hop-1 entities ranked by the seed weight that flows to them in one step."""
-    numbers = graph.entity_numbers
-    weights = {numbers[s]: w for s, w in seeds.items() if s in numbers}
+    weights = graph.per_entity(seeds)
     fact_relevance = graph.per_fact(relevance)
     reach: dict[int, float] = {}
     for seed, weight in weights.items():
