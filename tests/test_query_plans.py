@@ -48,8 +48,9 @@ def owner_walks(database: Path, statements: list[str]) -> list[tuple[str, str]]:
             names_ids = " IN (" in sql or "_id = '" in sql
             if not sql.lstrip().upper().startswith("SELECT") or not names_ids:
                 continue
-            if any(index in plan(conn, sql) for index in OWNER_INDEXES):
-                walks.append((sql[:160], plan(conn, sql)))
+            explained = plan(conn, sql)
+            if any(index in explained for index in OWNER_INDEXES):
+                walks.append((sql[:160], explained))
     return walks
 
 

@@ -1,8 +1,8 @@
 """Memory use of the embedded store.
 
 Rebuilding the vector indexes (``reindex``, or an open without a usable snapshot)
-writes each kind's snapshot as soon as it is built and serves the index from it, so
-the rebuilt vectors are not held in private memory as well."""
+streams each kind, one owner at a time, into a new snapshot and serves the index from
+it, so the rebuilt vectors are not held in private memory as well."""
 
 from __future__ import annotations
 

@@ -20,8 +20,10 @@ import resource
 import time
 from pathlib import Path
 
+from profile_search import run as search_all
+
 from graphmem import Memory, MemoryConfig
-from graphmem.models.scope import Scope
+from graphmem.retrieval import Retriever
 
 _ROLLUP_FIELDS = ("Rss", "Anonymous", "Private_Clean", "Shared_Clean")
 
@@ -62,10 +64,7 @@ def main() -> None:
     with Memory(MemoryConfig(path=args.store, use_llm=False)) as memory:
         print(f"open took {time.perf_counter() - start:.2f} s")
         report("after open", args.top)
-        for query in queries:
-            memory._retriever.search(
-                query["text"], Scope.of(user_id=query["user_id"]), query_vector=query["vector"]
-            )
+        search_all(Retriever(memory.store, memory.embedder), queries)
         report(f"after {len(queries)} searches", args.top)
         if args.reindex:
             start = time.perf_counter()
