@@ -48,16 +48,40 @@ def vector_search(
     conn = reader()
     vectors.catch_up(conn)
     query = np.asarray(vector, dtype=np.float32)
-    partition = vectors.count(kind, scope.owner)
+
+    def nearest(fetch: int) -> list[tuple[int, float]]:
+        return vectors.search(kind, scope.owner, query, fetch)
+
+    return _in_scope(conn, kind, scope, k, nearest, vectors.count(kind, scope.owner))
+
+
+def _in_scope(
+    conn: sqlite3.Connection,
+    kind: IndexKind,
+    scope: Scope,
+    k: int,
+    best: Callable[[int], list[tuple[int, float]]],
+    available: int | None = None,
+) -> list[tuple[uuid.UUID, float]]:
+    """The first ``k`` hits of an owner's index that ``scope`` may read, as record ids.
+
+    ``best(n)`` returns the index's ``n`` best ``(rowid, score)`` hits, best first.
+    Narrowing by agent/run fetches four times as many, and more again, until ``k``
+    survive or the index has no more: ``available`` hits when the index knows its
+    size, else fewer than were asked for.
+    """
     narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
-    fetch = min(partition, k * 4 if narrowed else k)
+    fetch = k * 4 if narrowed else k
+    if available is not None:
+        fetch = min(fetch, available)
     while True:
-        hits = vectors.search(kind, scope.owner, query, fetch)
+        hits = best(fetch)
         resolved = _ids_for_rowids(conn, kind, scope, [rowid for rowid, _ in hits])
         results = [(resolved[rowid], score) for rowid, score in hits if rowid in resolved]
-        if len(results) >= k or fetch >= partition:
+        exhausted = fetch >= available if available is not None else len(hits) < fetch
+        if len(results) >= k or exhausted:
             return results[:k]
-        fetch = min(partition, fetch * 4)
+        fetch = fetch * 4 if available is None else min(available, fetch * 4)
 
 
 def _ids_for_rowids(
@@ -89,24 +113,19 @@ def keyword_search(
 
     The owner's token in the match expression already keeps other owners out, so only
     the best matches are resolved against the records (joining every match of a large
-    owner cost as much as scoring them); narrowing by agent/run fetches more until
-    ``k`` survive, as vector search does.
+    owner cost as much as scoring them).
     """
     fts = KEYWORD_TABLES[kind]
     expression = match_expression(scope.owner, query, KEYWORD_COLUMNS[kind])
     if expression is None or k <= 0:
         return []
     conn = reader()
-    narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
-    fetch = k * 4 if narrowed else k
-    while True:
-        hits = conn.execute(
-            f"SELECT rowid, bm25({fts}, 0.0, 1.0) AS score FROM {fts} "
-            f"WHERE {fts} MATCH ? ORDER BY score, rowid LIMIT ?",
+
+    def matches(fetch: int) -> list[tuple[int, float]]:
+        return conn.execute(
+            f"SELECT rowid, -bm25({fts}, 0.0, 1.0) FROM {fts} "
+            f"WHERE {fts} MATCH ? ORDER BY bm25({fts}, 0.0, 1.0), rowid LIMIT ?",
             [expression, fetch],
         ).fetchall()
-        resolved = _ids_for_rowids(conn, kind, scope, [rowid for rowid, _ in hits])
-        results = [(resolved[rowid], -float(score)) for rowid, score in hits if rowid in resolved]
-        if len(results) >= k or len(hits) < fetch:
-            return results[:k]
-        fetch *= 4
+
+    return _in_scope(conn, kind, scope, k, matches)
