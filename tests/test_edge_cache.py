@@ -293,6 +293,39 @@ def test_owners_beyond_a_quarter_of_the_budget_are_read_from_sqlite(tmp_path: Pa
         assert small._edges.cached_facts == 2
 
 
+def test_an_owner_too_large_to_cache_is_counted_again_only_once_it_may_fit(
+    tmp_path: Path,
+) -> None:
+    """Counting a large owner's facts costs a scan of its rows: searches of it must not
+    repeat that, yet once enough of its facts are deleted it is cached."""
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
+        world = World(small)
+        alice = OWNERS[0]
+        made = [world.new_fact(0, 0, i % 4, (i + 1) % 4) for i in range(5)]
+        with small.transaction() as tx:
+            tx.put_facts(made)
+        people = [e.id for e in world.entities[alice.owner]]
+        statements: list[str] = []
+        small._reader().set_trace_callback(statements.append)
+
+        def counts() -> int:
+            return sum("count(*)" in statement for statement in statements)
+
+        for _ in range(3):  # 5 facts, over the quarter (2) by 3
+            assert cached(small, alice, people) == from_sqlite(small, alice, people)
+        assert counts() == 1
+        assert small._edges.cached_facts == 0
+        with small.transaction() as tx:
+            tx.delete_facts([made[0].id, made[1].id])  # 3 left: still too large
+        assert cached(small, alice, people) == from_sqlite(small, alice, people)
+        assert counts() == 1, "two deletions cannot bring it under the limit"
+        with small.transaction() as tx:
+            tx.delete_facts([made[2].id])  # 2 left: fits
+        assert cached(small, alice, people) == from_sqlite(small, alice, people)
+        assert counts() == 2
+        assert small._edges.cached_facts == 2
+
+
 def test_the_least_recently_read_owner_is_dropped_first(tmp_path: Path) -> None:
     with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
         world = World(small)

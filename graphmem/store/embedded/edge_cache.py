@@ -13,7 +13,9 @@ A log compacted past that point, or too long to replay, empties the cache instea
 
 Memory is bounded by ``max_facts``: least recently searched owners are dropped first,
 and an owner larger than a quarter of the budget is never cached (its reads go to
-SQLite, which look facts up by entity).
+SQLite, which look facts up by entity). Such an owner is not counted again on every
+read: its count can fall under the limit only after at least as many log entries as
+it was over by.
 """
 
 from __future__ import annotations
@@ -136,6 +138,8 @@ class EdgeCache:
         """Rowid -> owner, for every cached row (a deleted row has no owner left to read)."""
         self._rowid_of: dict[uuid.UUID, int] = {}
         """Fact id -> rowid, for the cached rows."""
+        self._too_large: dict[str, tuple[int, int]] = {}
+        """Owner -> (its fact count, the log position) when it was found too large."""
         self._seq = 0
         self._epoch = 0
         """Incremented whenever the cache starts over (a load begun before is not kept)."""
@@ -193,15 +197,19 @@ class EdgeCache:
             if edges is not None:
                 self._owners.move_to_end(owner)
                 return edges
+            if self._still_too_large(owner):
+                return None
             loaded_at, epoch = self._seq, self._epoch
         # Loading reads every fact of the owner: searches of other owners (in other
         # threads) must not wait for it, so it runs outside the lock.
         # One owner may fill a quarter of the budget: a giant owner would otherwise
         # push every other one out, and be pushed out by them, reloading each time.
         edges = _load_owner(conn, owner, self._max_facts // 4)
-        if edges is None:
-            return None
         with self._lock:
+            if isinstance(edges, int):
+                if self._epoch == epoch:
+                    self._too_large[owner] = (edges, loaded_at)
+                return None
             if owner in self._owners:  # another thread loaded it meanwhile
                 return self._owners[owner]
             # Writes replayed while this owner was loading skipped it: they are applied
@@ -214,6 +222,18 @@ class EdgeCache:
             if missed:
                 self._apply(conn, _changed_rowids(conn, loaded_at, self._seq))
             return self._owners[owner]
+
+    def _still_too_large(self, owner: str) -> bool:
+        """Whether an owner counted too large cannot have shrunk to fit since: each log
+        entry removes at most one of its facts."""
+        verdict = self._too_large.get(owner)
+        if verdict is None:
+            return False
+        count, counted_at = verdict
+        if self._seq - counted_at < count - self._max_facts // 4:
+            return True
+        del self._too_large[owner]
+        return False
 
     def _insert(self, owner: str, edges: OwnerEdges) -> None:
         """Cache an owner; drop the least recently searched ones beyond the budget."""
@@ -236,6 +256,7 @@ class EdgeCache:
     def _forget_all(self) -> None:
         self._epoch += 1
         self._owners.clear()
+        self._too_large.clear()
         self._owner_of.clear()
         self._rowid_of.clear()
 
@@ -281,11 +302,11 @@ class EdgeCache:
             self._owners[name] = self._owners[name].changed(updates)
 
 
-def _load_owner(conn: sqlite3.Connection, owner: str, max_facts: int) -> OwnerEdges | None:
-    """Every fact of the owner, or None when it has more than ``max_facts``."""
+def _load_owner(conn: sqlite3.Connection, owner: str, max_facts: int) -> OwnerEdges | int:
+    """Every fact of the owner, or how many it has when that is more than ``max_facts``."""
     (count,) = conn.execute("SELECT count(*) FROM facts WHERE owner = ?", [owner]).fetchone()
     if count > max_facts:
-        return None
+        return int(count)
     cursor = conn.execute(f"SELECT rowid, {EDGE_COLUMNS} FROM facts WHERE owner = ?", [owner])
     cursor.row_factory = None
     return OwnerEdges.build((row[0], edge_of_row(row[1:])) for row in cursor)
