@@ -204,12 +204,13 @@ class EdgeCache:
         # threads) must not wait for it, so it runs outside the lock.
         # One owner may fill a quarter of the budget: a giant owner would otherwise
         # push every other one out, and be pushed out by them, reloading each time.
-        edges = _load_owner(conn, owner, self._max_facts // 4)
+        loaded = _load_owner(conn, owner, self._max_facts // 4)
         with self._lock:
-            if isinstance(edges, int):
+            if isinstance(loaded, int):
                 if self._epoch == epoch:
-                    self._too_large[owner] = (edges, loaded_at)
+                    self._too_large[owner] = (loaded, loaded_at)
                 return None
+            edges = loaded
             if owner in self._owners:  # another thread loaded it meanwhile
                 return self._owners[owner]
             # Writes replayed while this owner was loading skipped it: they are applied
