@@ -227,6 +227,22 @@ def test_the_per_entity_bound_keeps_the_newest_facts_as_sqlite_does(
     )
 
 
+def test_a_fact_from_an_entity_to_itself_counts_once_toward_the_bound(
+    store: EmbeddedStore,
+) -> None:
+    """SQLite reads such a fact at both of its ends; it must still take one place."""
+    world = World(store)
+    alice = OWNERS[0]
+    with store.transaction() as tx:
+        tx.put_facts([world.new_fact(0, 0, 0, 0) for _ in range(3)])
+    loops = world.facts  # newest last
+    maya = [world.entities[alice.owner][0].id]
+    newest_two = {loops[2].id, loops[1].id}
+    for from_cache in (True, False):
+        edges = neighbourhood(store, alice, maya, from_cache=from_cache, per_entity=2)
+        assert {e.id for e in edges} == newest_two, f"from_cache={from_cache}"
+
+
 def test_a_reused_rowid_never_carries_one_owners_fact_into_anothers_cache(
     store: EmbeddedStore,
 ) -> None:

@@ -269,6 +269,20 @@ def test_fact_edges_per_entity_keeps_the_newest_facts_of_each_entity(store: Grap
     assert store.fact_edges_of_entities(BOB, [maya.id], per_entity=5) == []  # type: ignore[attr-defined]
 
 
+def test_fact_edges_per_entity_counts_a_fact_from_an_entity_to_itself_once(
+    store: GraphStore,
+) -> None:
+    made = populate(store, ALICE)
+    maya, said = made["maya"], made["said"]
+    assert isinstance(maya, Entity) and isinstance(said, Episode)
+    loops = [fact(ALICE, maya, "mentions", maya, said, 60 + n) for n in range(3)]
+    for loop in loops:  # one write each: learned one after another
+        with store.transaction() as tx:
+            tx.put_facts([loop])
+    capped = store.fact_edges_of_entities(ALICE, [maya.id], per_entity=2)  # type: ignore[attr-defined]
+    assert sorted(e.id for e in capped) == sorted([loops[2].id, loops[1].id])
+
+
 def test_transactions_are_atomic(store: GraphStore) -> None:
     lonely = episode(ALICE, "never committed", 9)
     def write_then_fail() -> None:

@@ -149,12 +149,13 @@ def _newest_touching(
 
     A hub entity must not pull its whole degree into every search that touches it:
     each end is read newest first along its ``(end, created_at)`` index and stops after
-    ``per_entity`` rows, and the two ends are merged here.
+    ``per_entity`` rows, and the two ends are merged here. A fact from an entity to
+    itself is read at both ends and counts once.
     """
     where, params = _visible_clause(scope, include_expired)
     seen: set[str] = set()
     for entity_id in dict.fromkeys(str(i) for i in entity_ids):
-        newest: list[tuple[Any, ...]] = []
+        newest: dict[str, tuple[Any, ...]] = {}
         for column in ("subject_id", "object_id"):
             cursor = conn.execute(
                 f"SELECT created_at, {EDGE_COLUMNS} FROM facts "
@@ -162,9 +163,9 @@ def _newest_touching(
                 [entity_id, *params, per_entity],
             )
             cursor.row_factory = None
-            newest.extend(cursor)
-        newest.sort(key=lambda row: (row[0], row[1]), reverse=True)
-        for row in newest[:per_entity]:
+            newest.update((row[1], row) for row in cursor)
+        ordered = sorted(newest.values(), key=lambda row: (row[0], row[1]), reverse=True)
+        for row in ordered[:per_entity]:
             if row[1] not in seen:
                 seen.add(row[1])
                 yield row[1:]

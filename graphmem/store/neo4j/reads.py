@@ -190,7 +190,7 @@ def fact_edges_of_entities(
     cap = ""
     if per_entity is not None:
         cap = (
-            "WITH e, r ORDER BY r.created_at DESC, r.id DESC\n"
+            "WITH DISTINCT e, r ORDER BY r.created_at DESC, r.id DESC\n"
             "WITH e, collect(r)[..$per_entity] AS kept\n"
             "UNWIND kept AS r\n"
         )
