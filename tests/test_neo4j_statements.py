@@ -343,15 +343,14 @@ def test_keyword_queries_require_the_owner_token_and_quote_every_term() -> None:
         ' OR alias_text:("bob" OR "name" OR "title" OR "x"))'
     )
     assert search.lucene_query("episode", SCOPE, "the and of") is None
-    statement = search.keyword_query("episode", SCOPE, "QUERY", 7)
+    statement = search.keyword_query("episode", "QUERY", 7)
     assert statement.text == (
-        "CALL db.index.fulltext.queryNodes('episode_content', $query)\n"
+        "CALL db.index.fulltext.queryNodes('episode_content', $query, {limit: $fetch})\n"
         "YIELD node, score\n"
-        "WHERE node.owner = $owner AND node.agent_id = $agent_id AND node.run_id = $run_id\n"
-        "RETURN node.id AS id, score\nORDER BY score DESC, id\nLIMIT $k"
+        "RETURN node.id AS id, score, node.owner AS owner,\n"
+        "       node.user_id AS user_id, node.agent_id AS agent_id, node.run_id AS run_id"
     )
-    assert statement.params["query"] == "QUERY"
-    assert statement.params["k"] == 7
+    assert statement.params == {"query": "QUERY", "fetch": 7}
 
 
 def test_vector_candidates_carry_the_fields_that_decide_visibility() -> None:

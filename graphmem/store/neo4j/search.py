@@ -5,9 +5,11 @@ owners. Scoping works differently for the two:
 
 **Full-text.** Every indexed node carries ``owner_token``, an opaque per-owner word
 indexed with the text. The Lucene query *requires* that word, so the index itself only
-returns (and scores) the owner's records; agent and run narrowing is a ``WHERE``
-on the streamed hits, applied before ``LIMIT``. Nothing is lost: the stream holds every
-owner match.
+returns (and scores) the owner's records, and only the best ``fetch`` of them (the
+procedure's ``limit`` option): a large owner's thousands of matches are never all
+streamed. Agent and run narrowing keeps the hits the scope contains (the same
+:func:`visible` as vectors) and, while fewer than ``k`` survive and Lucene returned all
+it was asked for, asks for four times as many. Nothing is lost.
 
 **Vector.** An HNSW index cannot be restricted to one owner, so:
 
@@ -129,14 +131,16 @@ def lucene_query(kind: IndexKind, scope: Scope, text: str) -> str | None:
     return f'owner_token:"{owner_token(scope.owner)}" AND ({fields})'
 
 
-def keyword_query(kind: IndexKind, scope: Scope, lucene: str, k: int) -> Statement:
-    """The scope's ``k`` best full-text matches, highest score first."""
-    where, params = _scope_condition(kind, "node", scope)
+def keyword_query(kind: IndexKind, lucene: str, fetch: int) -> Statement:
+    """The owner's ``fetch`` best full-text matches (``lucene`` names the owner), highest
+    score first, with the fields that scope them."""
     return Statement(
-        f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEXES[kind]}', $query)\n"
-        f"YIELD node, score\nWHERE {where}\n"
-        "RETURN node.id AS id, score\nORDER BY score DESC, id\nLIMIT $k",
-        {**params, "query": lucene, "k": k},
+        f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEXES[kind]}', $query, "
+        "{limit: $fetch})\n"
+        "YIELD node, score\n"
+        "RETURN node.id AS id, score, node.owner AS owner,\n"
+        "       node.user_id AS user_id, node.agent_id AS agent_id, node.run_id AS run_id",
+        {"query": lucene, "fetch": fetch},
     )
 
 

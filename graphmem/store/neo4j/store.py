@@ -340,8 +340,21 @@ class Neo4jStore:
         lucene = search.lucene_query(kind, scope, query)
         if lucene is None or k <= 0:
             return []
-        rows = self.read(search.keyword_query(kind, scope, lucene, k))
-        return [(uuid.UUID(row["id"]), float(row["score"])) for row in rows]
+        narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
+        fetch = k * search.OVERFETCH if narrowed else k
+        while True:
+            rows = self.read(search.keyword_query(kind, lucene, fetch))
+            hits = sorted(
+                (
+                    (uuid.UUID(row["id"]), float(row["score"]))
+                    for row in rows
+                    if search.visible(kind, scope, row)
+                ),
+                key=lambda hit: (-hit[1], str(hit[0])),
+            )
+            if len(hits) >= k or len(rows) < fetch:
+                return hits[:k]
+            fetch *= search.OVERFETCH
 
     # -- administration ----------------------------------------------------------------------
     def counts(self, scope: Scope | None = None) -> ScopeCounts:
