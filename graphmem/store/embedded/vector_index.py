@@ -188,9 +188,8 @@ class VectorIndex:
             write_snapshot(Path(directory), self._dim, applied_seq, self._partitions)
             self._map_snapshot(Path(directory))
 
-    @classmethod
+    @staticmethod
     def write_snapshot_of(
-        cls,
         directory: Path,
         dim: int,
         applied_seq: int,
