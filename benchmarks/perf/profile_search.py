@@ -18,6 +18,8 @@ import pstats
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,19 @@ import numpy as np
 from graphmem import Memory, MemoryConfig
 from graphmem.models.scope import Scope
 from graphmem.retrieval import Retriever
+
+
+@contextmanager
+def copy_of(store: Path, edge_cache_facts: int | None = None) -> Iterator[Retriever]:
+    """A retriever over a temporary copy of ``store`` (the original is never touched)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "store"
+        shutil.copytree(store, copy)
+        config = MemoryConfig(path=copy, use_llm=False)
+        if edge_cache_facts is not None:
+            config = config.model_copy(update={"edge_cache_facts": edge_cache_facts})
+        with Memory(config) as memory:
+            yield Retriever(memory.store, memory.embedder)
 
 
 def run(retriever: Retriever, queries: list[dict[str, Any]]) -> list[float]:
@@ -54,24 +69,19 @@ def main() -> None:
     )
     args = parser.parse_args()
     queries = json.loads(args.queries.read_text())
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / "store"
-        shutil.copytree(args.store, copy)
-        config = MemoryConfig(path=copy, use_llm=False, edge_cache_facts=args.edge_cache_facts)
-        with Memory(config) as memory:
-            retriever = Retriever(memory.store, memory.embedder)
-            run(retriever, queries)  # warm up: vector index, page cache, id caches
-            cpu = time.process_time()
-            timings = np.asarray(run(retriever, queries)) * 1000
-            cpu_ms = (time.process_time() - cpu) * 1000 / len(queries)
-            print(
-                f"{len(queries)} searches: {cpu_ms:.1f} CPU ms each; wall p50 "
-                f"{np.percentile(timings, 50):.1f} ms, p95 {np.percentile(timings, 95):.1f} ms"
-            )
-            profile = cProfile.Profile()
-            profile.enable()
-            run(retriever, queries)
-            profile.disable()
+    with copy_of(args.store, args.edge_cache_facts) as retriever:
+        run(retriever, queries)  # warm up: vector index, page cache, id caches
+        cpu = time.process_time()
+        timings = np.asarray(run(retriever, queries)) * 1000
+        cpu_ms = (time.process_time() - cpu) * 1000 / len(queries)
+        print(
+            f"{len(queries)} searches: {cpu_ms:.1f} CPU ms each; wall p50 "
+            f"{np.percentile(timings, 50):.1f} ms, p95 {np.percentile(timings, 95):.1f} ms"
+        )
+        profile = cProfile.Profile()
+        profile.enable()
+        run(retriever, queries)
+        profile.disable()
     pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
 

@@ -16,19 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from profile_search import run
+from profile_search import copy_of, run
 
-from graphmem import Memory, MemoryConfig
 from graphmem.models.results import SearchResult
 from graphmem.models.scope import Scope
-from graphmem.retrieval import Retriever
 
 
 def summary(result: SearchResult) -> dict[str, Any]:
@@ -57,24 +53,20 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="results of another run to compare with")
     args = parser.parse_args()
     queries = json.loads(args.queries.read_text())
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / "store"
-        shutil.copytree(args.store, copy)
-        with Memory(MemoryConfig(path=copy, use_llm=False)) as memory:
-            retriever = Retriever(memory.store, memory.embedder)
-            results = [
-                summary(
-                    retriever.search(
-                        q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"]
-                    )
+    with copy_of(args.store) as retriever:
+        results = [
+            summary(
+                retriever.search(
+                    q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"]
                 )
-                for q in queries
-            ]
-            cpu_ms = []
-            for _ in range(args.rounds):
-                start = time.process_time()
-                run(retriever, queries)
-                cpu_ms.append((time.process_time() - start) * 1000 / len(queries))
+            )
+            for q in queries
+        ]
+        cpu_ms = []
+        for _ in range(args.rounds):
+            start = time.process_time()
+            run(retriever, queries)
+            cpu_ms.append((time.process_time() - start) * 1000 / len(queries))
     print("CPU ms per search, by round:", " ".join(f"{ms:.1f}" for ms in cpu_ms))
     args.out.write_text(json.dumps(results))
     if args.compare is not None:
