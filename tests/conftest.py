@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# Test modules both import this helper and load it as a plugin: register it for
+# assertion rewriting before either happens.
+pytest.register_assert_rewrite("neo4j_server")
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # Provider keys in a developer's shell must never turn tests into network calls.
