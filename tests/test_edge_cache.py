@@ -138,15 +138,22 @@ operation = st.one_of(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(operations=st.lists(st.tuples(st.booleans(), operation), min_size=1, max_size=30))
+@given(
+    operations=st.lists(st.tuples(st.booleans(), operation), min_size=1, max_size=30),
+    budget=st.sampled_from([250_000, 4]),
+)
 def test_cached_reads_match_sqlite_through_any_writes(
-    operations: list[tuple[bool, tuple[object, ...]]],
+    operations: list[tuple[bool, tuple[object, ...]]], budget: int
 ) -> None:
     """Writes through this store or another connection to the same directory (as from
-    another process): every read, cached, equals the read from SQLite."""
+    another process): every read, cached, equals the read from SQLite. A small budget
+    makes owners grow too large to cache, and fit again as their facts are deleted."""
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch) / "store"
-        with EmbeddedStore(directory, INFO) as reader, EmbeddedStore(directory, INFO) as other:
+        with (
+            EmbeddedStore(directory, INFO, edge_cache_facts=budget) as reader,
+            EmbeddedStore(directory, INFO) as other,
+        ):
             world = World(reader)
             for through_other, (kind, *args) in operations:
                 writer = other if through_other else reader
