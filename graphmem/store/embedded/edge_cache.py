@@ -38,8 +38,9 @@ LOG_KEEP = 50_000
 """Log entries compaction leaves in place (a cache further behind reloads)."""
 _CHUNK = 500
 
-Touching = tuple[tuple[int, FactEdge], ...]
-"""(rowid, edge) pairs of the facts touching one entity, the most recently learned first."""
+Touching = tuple[int, ...]
+"""Rowids of the facts touching one entity, the most recently learned first (plain ints:
+a tuple of them is not tracked by the garbage collector, a tuple of edges would be)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +87,15 @@ class OwnerEdges:
     ) -> list[FactEdge]:
         """What :meth:`EmbeddedStore.fact_edges_of_entities` returns, from memory."""
         agent_id, run_id = scope.agent_id, scope.run_id
+        by_rowid = self.by_rowid
         seen: set[int] = set()
         found: list[FactEdge] = []
         for entity_id in entity_ids:
             taken = 0
-            for rowid, edge in self.touching.get(entity_id, ()):
+            for rowid in self.touching.get(entity_id, ()):
                 if per_entity is not None and taken >= per_entity:
                     break
+                edge = by_rowid[rowid]
                 if (
                     (not include_expired and edge.expired_at is not None)
                     or (agent_id is not None and edge.agent_id != agent_id)
@@ -118,13 +121,13 @@ def _touching(
     # The order SQLite's per-entity bound uses: learned time, then id, descending (the
     # text of a UUID sorts as its integer). One sort orders every entity's list.
     pairs.sort(key=lambda pair: (pair[1].created_at, pair[1].id.int), reverse=True)
-    lists: dict[uuid.UUID, list[tuple[int, FactEdge]]] = {}
-    for pair in pairs:
-        subject, obj = pair[1].subject_id, pair[1].object_id
+    lists: dict[uuid.UUID, list[int]] = {}
+    for rowid, edge in pairs:
+        subject, obj = edge.subject_id, edge.object_id
         if only is None or subject in only:
-            lists.setdefault(subject, []).append(pair)
+            lists.setdefault(subject, []).append(rowid)
         if obj != subject and (only is None or obj in only):
-            lists.setdefault(obj, []).append(pair)
+            lists.setdefault(obj, []).append(rowid)
     return {entity: tuple(found) for entity, found in lists.items()}
 
 
