@@ -275,3 +275,15 @@ def batched(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
     """Split id lists so that backends stay under parameter-count limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+OVERFETCH = 4
+"""How many times as many hits an index search asks for when the scope may drop some."""
+
+
+def first_fetch(kind: IndexKind, scope: Scope, k: int) -> int:
+    """How many of an owner's best index hits to ask for first to return ``k`` in
+    ``scope``: ``k``, or ``OVERFETCH`` times as many when an agent or run narrows the
+    owner's episodes and facts (entities belong to the owner alone)."""
+    narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
+    return k * OVERFETCH if narrowed else k

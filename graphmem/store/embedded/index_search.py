@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from graphmem.models.scope import Scope
-from graphmem.store.base import IndexKind
+from graphmem.store.base import OVERFETCH, IndexKind, first_fetch
 from graphmem.store.embedded.connection import scope_clause
 from graphmem.store.embedded.edges import parse_id
 from graphmem.store.embedded.keyword import match_expression
@@ -70,8 +70,7 @@ def _in_scope(
     survive or the index has no more: ``available`` hits when the index knows its
     size, else fewer than were asked for.
     """
-    narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
-    fetch = k * 4 if narrowed else k
+    fetch = first_fetch(kind, scope, k)
     if available is not None:
         fetch = min(fetch, available)
     while True:
@@ -81,7 +80,9 @@ def _in_scope(
         exhausted = fetch >= available if available is not None else len(hits) < fetch
         if len(results) >= k or exhausted:
             return results[:k]
-        fetch = fetch * 4 if available is None else min(available, fetch * 4)
+        fetch *= OVERFETCH
+        if available is not None:
+            fetch = min(fetch, available)
 
 
 def _ids_for_rowids(

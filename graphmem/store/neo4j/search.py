@@ -56,7 +56,6 @@ _TEXT_FIELDS: dict[IndexKind, tuple[str, ...]] = {
     "episode": ("content",),
     "fact": ("fact",),
 }
-OVERFETCH = 4
 
 
 def neo4j_cosine(score: float) -> float:

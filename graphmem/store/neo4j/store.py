@@ -35,12 +35,14 @@ from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.store.base import (
+    OVERFETCH,
     CheckReport,
     EmbedderInfo,
     IndexKind,
     ProgressCallback,
     ScopeCounts,
     Vector,
+    first_fetch,
 )
 from graphmem.store.neo4j import admin, reads, schema, search
 from graphmem.store.neo4j.connection import (
@@ -316,7 +318,7 @@ class Neo4jStore:
         if size == 0:
             return []
         if size > self._exact_threshold:
-            fetch = k * search.OVERFETCH
+            fetch = k * OVERFETCH
             while fetch <= self._max_fetch:
                 rows = self.read(search.vector_candidates(kind, query, fetch))
                 hits = [
@@ -326,7 +328,7 @@ class Neo4jStore:
                 ]
                 if len(hits) >= k or len(rows) < fetch:
                     return hits[:k]
-                fetch *= search.OVERFETCH
+                fetch *= OVERFETCH
         statement = search.exact_vector_scan(
             kind, scope, query, k, native_cosine=self._native_cosine
         )
@@ -340,8 +342,7 @@ class Neo4jStore:
         lucene = search.lucene_query(kind, scope, query)
         if lucene is None or k <= 0:
             return []
-        narrowed = kind != "entity" and (scope.agent_id is not None or scope.run_id is not None)
-        fetch = k * search.OVERFETCH if narrowed else k
+        fetch = first_fetch(kind, scope, k)
         while True:
             rows = self.read(search.keyword_query(kind, lucene, fetch))
             hits = sorted(
@@ -354,7 +355,7 @@ class Neo4jStore:
             )
             if len(hits) >= k or len(rows) < fetch:
                 return hits[:k]
-            fetch *= search.OVERFETCH
+            fetch *= OVERFETCH
 
     # -- administration ----------------------------------------------------------------------
     def counts(self, scope: Scope | None = None) -> ScopeCounts:
