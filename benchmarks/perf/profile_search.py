@@ -31,12 +31,14 @@ from graphmem.retrieval import Retriever
 
 
 @contextmanager
-def copy_of(store: Path, edge_cache_facts: int | None = None) -> Iterator[Retriever]:
+def copy_of(
+    store: Path, edge_cache_facts: int | None = None, embedder_threads: int | None = None
+) -> Iterator[Retriever]:
     """A retriever over a temporary copy of ``store`` (the original is never touched)."""
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "store"
         shutil.copytree(store, copy)
-        config = MemoryConfig(path=copy, use_llm=False)
+        config = MemoryConfig(path=copy, use_llm=False, embedder_threads=embedder_threads)
         if edge_cache_facts is not None:
             config = config.model_copy(update={"edge_cache_facts": edge_cache_facts})
         with Memory(config) as memory:

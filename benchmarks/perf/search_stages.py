@@ -21,7 +21,7 @@ import argparse
 import functools
 import json
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +30,7 @@ from typing import Any
 from profile_search import copy_of, run
 
 from graphmem.retrieval import pipeline
+from graphmem.retrieval.query_vectors import QueryVectors
 from graphmem.store.embedded.store import EmbeddedStore
 
 PIPELINE_FUNCTIONS = (
@@ -70,13 +71,14 @@ STORE_METHODS = (
 
 
 @contextmanager
-def timed_stages() -> Iterator[Counter[str]]:
+def timed_stages() -> Iterator[defaultdict[str, float]]:
     """Seconds spent in each stage while the block runs (the timers are removed after)."""
-    spent: Counter[str] = Counter()
+    spent: defaultdict[str, float] = defaultdict(float)
     targets = (
         [(pipeline, name, name) for name in PIPELINE_FUNCTIONS]
         + [(pipeline.Retriever, name, f"Retriever.{name}") for name in RETRIEVER_METHODS]
         + [(EmbeddedStore, name, f"store.{name}") for name in STORE_METHODS]
+        + [(QueryVectors, "_embedded", "waiting for the query embedding")]
     )
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
     for owner, name, label in targets:
@@ -88,7 +90,9 @@ def timed_stages() -> Iterator[Counter[str]]:
             setattr(owner, name, original)
 
 
-def _timer(function: Callable[..., Any], label: str, spent: Counter[str]) -> Callable[..., Any]:
+def _timer(
+    function: Callable[..., Any], label: str, spent: defaultdict[str, float]
+) -> Callable[..., Any]:
     @functools.wraps(function)
     def timed(*args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
@@ -119,7 +123,7 @@ def main() -> None:
                 run(retriever, queries)
     searches = args.rounds * len(queries)
     print(f"mean ms per search over {searches} searches (nested stages overlap)")
-    for label, seconds in spent.most_common():
+    for label, seconds in sorted(spent.items(), key=lambda item: -item[1]):
         print(f"  {label:32s} {seconds * 1000 / searches:8.2f}")
 
 

@@ -13,7 +13,12 @@ Vectors = npt.NDArray[np.float32]
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns text into unit-length vectors. Stores record ``model`` and ``dim``."""
+    """Turns text into unit-length vectors. Stores record ``model`` and ``dim``.
+
+    An embedder may also define ``embed_queries(texts) -> Vectors``: several search
+    queries in one model call (a search embeds the query and the query without the
+    names it mentions). :func:`embed_queries` uses it when present.
+    """
 
     @property
     def model(self) -> str:
@@ -32,3 +37,18 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> Vectors:
         """Embed one search query (cached); returns shape ``(dim,)``."""
         ...
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+    """Embed search queries, in one batch when the embedder can; shape ``(len(texts), dim)``.
+
+    Uses the embedder's own ``embed_queries`` if it has one (one model call for the
+    texts not cached), else ``embed_query`` text by text.
+    """
+    batch = getattr(embedder, "embed_queries", None)
+    if callable(batch):
+        vectors: Vectors = batch(texts)
+        return vectors
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([embedder.embed_query(text) for text in texts])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from graphmem.embedding.base import Embedder, Vectors
+from graphmem.embedding.base import Embedder, Vectors, embed_queries
 
 
 class LazyEmbedder:
@@ -57,3 +57,7 @@ class LazyEmbedder:
     def embed_query(self, text: str) -> Vectors:
         """Embed one query with the real model."""
         return self._real().embed_query(text)
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Embed queries with the real model, in one batch if it can."""
+        return embed_queries(self._real(), texts)

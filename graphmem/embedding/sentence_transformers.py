@@ -168,11 +168,29 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one query, with an LRU cache (queries repeat in chat applications)."""
-        cached = None if self._queries is None else self._queries.get(self._model_name, text)
-        if cached is not None:
-            return cached
-        vector: Vectors = self.embed([text])[0]
-        vector.setflags(write=False)
-        if self._queries is not None:
-            self._queries.put(self._model_name, text, vector)
+        vector: Vectors = self.embed_queries([text])[0]
         return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Embed queries through the query cache, the ones not cached in one batch.
+
+        The result is read-only, like the cached vectors it may hold.
+        """
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        cache = self._queries
+        known: dict[str, Vectors] = {}
+        if cache is not None:
+            for text in texts:
+                vector = cache.get(self._model_name, text)
+                if vector is not None:
+                    known[text] = vector
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            for text, vector in zip(missing, self.embed(missing), strict=True):
+                known[text] = vector
+                if cache is not None:
+                    cache.put(self._model_name, text, vector)
+        vectors = np.stack([known[t] for t in texts])
+        vectors.setflags(write=False)
+        return vectors

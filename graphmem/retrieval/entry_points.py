@@ -11,11 +11,13 @@ candidate counts as mentioned only if one of its names occurs as a whole phrase.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from graphmem.models.records import Entity
 from graphmem.models.scope import Scope
+from graphmem.retrieval.fusion import ranked_ids
+from graphmem.retrieval.query_vectors import QueryVectors
 from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.retrieval.text import STOPWORDS, find_spans, name_tokens, tokens
 from graphmem.store.base import GraphStore
@@ -50,44 +52,59 @@ def find_entry_points(
     store: GraphStore,
     scope: Scope,
     query: str,
-    vector: Sequence[float],
     settings: RetrievalSettings,
-    embed: Callable[[str], Sequence[float]] | None = None,
+    vectors: QueryVectors,
 ) -> EntryPoints:
     """Query every index of the scope once and detect the entities the query names.
 
     When the query names entities, the episode indexes are also asked for the query
-    without those names (``embed`` turns that text into a vector; None skips it).
+    without those names. The names are found first, so that ``vectors`` can embed the
+    query and that residual together while the other keyword indexes are searched.
     """
     entry = EntryPoints(
-        entity_vector=store.vector_search("entity", scope, vector, settings.entity_k),
-        entity_keyword=store.keyword_search("entity", scope, query, settings.entity_k),
-        episode_vector=store.vector_search("episode", scope, vector, settings.episode_k),
-        episode_keyword=store.keyword_search("episode", scope, query, settings.episode_k),
-        fact_vector=store.vector_search("fact", scope, vector, settings.fact_k),
-        fact_keyword=store.keyword_search("fact", scope, query, settings.fact_k),
+        entity_keyword=store.keyword_search("entity", scope, query, settings.entity_k)
     )
-    wanted = list(dict.fromkeys(i for i, _ in [*entry.entity_vector, *entry.entity_keyword]))
-    entry.entities = {e.id: e for e in store.get_entities(wanted) if scope.contains_entity(e.owner)}
-    # Defensive: a backend bug must never surface another owner's entity.
-    entry.entity_vector = [h for h in entry.entity_vector if h[0] in entry.entities]
-    entry.entity_keyword = [h for h in entry.entity_keyword if h[0] in entry.entities]
-    keyword_candidates = [entry.entities[i] for i, _ in entry.entity_keyword]
-    entry.mentioned, spans = mentions_in(query, keyword_candidates)
-    residual = residual_query(query, spans)
-    if residual and settings.residual_k:
+    named = _in_scope(store, scope, ranked_ids(entry.entity_keyword))
+    entry.entity_keyword = [h for h in entry.entity_keyword if h[0] in named]
+    entry.mentioned, spans = mentions_in(query, [named[i] for i, _ in entry.entity_keyword])
+    residual = residual_query(query, spans) if settings.residual_k else ""
+    vectors.start(residual)
+
+    entry.episode_keyword = store.keyword_search("episode", scope, query, settings.episode_k)
+    entry.fact_keyword = store.keyword_search("fact", scope, query, settings.fact_k)
+    if residual:
         entry.episode_residual = store.keyword_search(
             "episode", scope, residual, settings.residual_k
         )
-        if embed is not None:
-            residual_vector = embed(residual)
-            entry.episode_residual_vector = store.vector_search(
-                "episode", scope, residual_vector, settings.residual_k
-            )
-            entry.fact_residual_vector = store.vector_search(
-                "fact", scope, residual_vector, settings.fact_k
-            )
+
+    vector = vectors.query()
+    entry.entity_vector = store.vector_search("entity", scope, vector, settings.entity_k)
+    entry.episode_vector = store.vector_search("episode", scope, vector, settings.episode_k)
+    entry.fact_vector = store.vector_search("fact", scope, vector, settings.fact_k)
+    residual_vector = vectors.residual()
+    if residual_vector is not None:
+        entry.episode_residual_vector = store.vector_search(
+            "episode", scope, residual_vector, settings.residual_k
+        )
+        entry.fact_residual_vector = store.vector_search(
+            "fact", scope, residual_vector, settings.fact_k
+        )
+    unread = [i for i in ranked_ids(entry.entity_vector) if i not in named]
+    named.update(_in_scope(store, scope, unread))
+    entry.entity_vector = [h for h in entry.entity_vector if h[0] in named]
+    wanted = dict.fromkeys(ranked_ids([*entry.entity_vector, *entry.entity_keyword]))
+    entry.entities = {i: named[i] for i in wanted}
     return entry
+
+
+def _in_scope(store: GraphStore, scope: Scope, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Entity]:
+    """Records of the entities ``ids`` that belong to ``scope``.
+
+    Defensive: a backend bug must never surface another owner's entity.
+    """
+    if not ids:
+        return {}
+    return {e.id: e for e in store.get_entities(list(ids)) if scope.contains_entity(e.owner)}
 
 
 def residual_query(query: str, spans: Sequence[tuple[int, int]]) -> str:

@@ -4,7 +4,7 @@ All scoring happens here, above the store protocol, so every backend ranks alike
 A search makes a fixed number of store round trips whatever the size of the graph:
 six index queries (vector and keyword, over entities, episodes and facts), three
 more when the query names entities (the name-less rest of the query, by keyword over
-episodes and by vector over episodes and facts), three or four record loads, at most
+episodes and by vector over episodes and facts), four or five record loads, at most
 two neighbourhood fetches and one mentions lookup (plus one for ``include_history``).
 Every fan-out is bounded by :class:`RetrievalSettings`; nothing runs per candidate.
 """
@@ -44,6 +44,7 @@ from graphmem.retrieval.facts import (
 )
 from graphmem.retrieval.fusion import mmr, ranked, ranked_ids, weighted_rrf
 from graphmem.retrieval.history import superseded_versions
+from graphmem.retrieval.query_vectors import QueryVectors
 from graphmem.retrieval.rerank import Reranker, apply_reranker
 from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.retrieval.subgraph import Subgraph, fetch_subgraph, in_view, visible
@@ -97,10 +98,15 @@ class Retriever:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInputError("limit must be a positive integer")
         view = view or TemporalView.at()
-        vector = self._query_vector(query, query_vector)
         settings = self.settings
-        embed = self._embed_text if settings.residual_vectors else None
-        entry = find_entry_points(self._store, scope, query, vector, settings, embed)
+        vectors = QueryVectors(
+            self._embedder,
+            query,
+            self._checked_vector(query_vector),
+            residual=settings.residual_vectors,
+        )
+        entry = find_entry_points(self._store, scope, query, settings, vectors)
+        vector = vectors.query()
 
         direct = self._direct_facts(entry, scope, view, filters)
         relevance = relevance_of(entry, direct, settings)
@@ -144,9 +150,9 @@ class Retriever:
         )
 
     # -- steps ---------------------------------------------------------------------------
-    def _query_vector(self, query: str, given: QueryVector | None) -> list[float]:
+    def _checked_vector(self, given: QueryVector | None) -> list[float] | None:
         if given is None:
-            return [float(x) for x in self._embedder.embed_query(query)]
+            return None
         vector = np.asarray(given, dtype=np.float32).reshape(-1)
         if vector.shape[0] != self._embedder.dim or not np.all(np.isfinite(vector)):
             raise InvalidInputError(
@@ -154,9 +160,6 @@ class Retriever:
                 "(a vector of the store's embedder)"
             )
         return [float(x) for x in vector]
-
-    def _embed_text(self, text: str) -> list[float]:
-        return [float(x) for x in self._embedder.embed_query(text)]
 
     def _direct_facts(
         self, entry: EntryPoints, scope: Scope, view: TemporalView, filters: Filter | None
