@@ -21,9 +21,9 @@ if TYPE_CHECKING:
         ScopeViolationError,
         StoreError,
     )
-    from graphmem.memory import Memory, MemorySnapshot
+    from graphmem.memory import Memory
     from graphmem.models.records import Entity, Episode, Fact
-    from graphmem.models.results import AddResult, HistoryEntry, SearchResult
+    from graphmem.models.results import AddResult, HistoryEntry, MemorySnapshot, SearchResult
     from graphmem.models.scope import Scope
 
 __version__ = "0.1.0"
@@ -39,7 +39,7 @@ _EXPORTS = {
     "InvalidInputError": "graphmem.errors",
     "Memory": "graphmem.memory",
     "MemoryConfig": "graphmem.config",
-    "MemorySnapshot": "graphmem.memory",
+    "MemorySnapshot": "graphmem.models.results",
     "Neo4jSettings": "graphmem.config",
     "NotFoundError": "graphmem.errors",
     "Scope": "graphmem.models.scope",

@@ -17,13 +17,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from graphmem.answering import Answer, answer_question
 from graphmem.config import MemoryConfig
 from graphmem.cypher import run_cypher
 from graphmem.embedding.base import Embedder
-from graphmem.errors import InvalidInputError, LLMNotConfiguredError, NotFoundError
+from graphmem.errors import InvalidInputError, LLMNotConfiguredError
 from graphmem.extraction.base import Extractor
 from graphmem.filters import parse_filter
 from graphmem.lifecycle import (
@@ -31,23 +29,21 @@ from graphmem.lifecycle import (
     DeletionRecord,
     GcReport,
     RetentionPolicy,
-    check_max_age,
     collect_garbage,
-    collect_live,
-    is_expired,
     lifecycle_backend,
     parse_expiration,
+    set_retention,
     without_expired,
 )
-from graphmem.models.records import AuditAction, AuditEvent, Entity, Episode, Fact
-from graphmem.models.results import AddResult, HistoryEntry, SearchResult
+from graphmem.models.records import AuditEvent, Entity, Episode, Fact
+from graphmem.models.results import AddResult, HistoryEntry, MemorySnapshot, SearchResult
 from graphmem.models.scope import Scope
 from graphmem.models.time import utcnow
 from graphmem.resolution.resolver import EntityResolver
 from graphmem.retrieval import Retriever, build_context
+from graphmem.retrieval.lookup import get_record, history_of, snapshot_of
 from graphmem.setup import build_components
 from graphmem.store.base import CheckReport, GraphStore, ProgressCallback, ScopeCounts
-from graphmem.temporal.history import order_history
 from graphmem.temporal.predicates import PredicateCatalogue
 from graphmem.temporal.view import TemporalView
 from graphmem.writing.content import describe_images
@@ -59,21 +55,11 @@ from graphmem.writing.messages import (
     check_timestamp,
     parse_messages,
 )
-from graphmem.writing.triples import parse_triples
+from graphmem.writing.triples import parse_source, parse_triples
 
 if TYPE_CHECKING:
     from graphmem.llm.base import LLM
     from graphmem.transfer import TransferCounts
-
-
-class MemorySnapshot(BaseModel):
-    """What ``get_all`` returns: a scope's facts, entities and episodes."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    facts: list[Fact] = Field(default_factory=list)
-    entities: list[Entity] = Field(default_factory=list)
-    episodes: list[Episode] = Field(default_factory=list)
 
 
 def _uuid(value: uuid.UUID | str, what: str = "id") -> uuid.UUID:
@@ -251,7 +237,7 @@ class Memory:
         """
         scope = Scope.of(user_id, agent_id, run_id)
         parsed = parse_triples(triples, max_chars=self.config.max_message_chars)
-        default_source = _source(source, self.config.max_message_chars)
+        default_source = parse_source(source, max_chars=self.config.max_message_chars)
         return self._ingestor.add_triples(
             parsed,
             scope,
@@ -340,24 +326,7 @@ class Memory:
         run_id: str | None = None,
     ) -> Fact | Entity | Episode:
         """A fact, entity or episode by id; with a scope, only if it belongs to it."""
-        rid = _uuid(record_id)
-        scope = (
-            Scope.of(user_id, agent_id, run_id)
-            if any(v is not None for v in (user_id, agent_id, run_id))
-            else None
-        )
-        for fact in self._store.get_facts([rid]):
-            _require(scope, fact.user_id, fact.agent_id, fact.run_id, rid)
-            return fact
-        for episode in self._store.get_episodes([rid]):
-            _require(scope, episode.user_id, episode.agent_id, episode.run_id, rid)
-            return episode
-        for entity in self._store.get_entities([rid]):
-            if scope is not None and not scope.contains_entity(entity.owner):
-                raise NotFoundError(f"no record {rid} in scope {scope.describe()}")
-            return entity
-        where = f" in scope {scope.describe()}" if scope is not None else ""
-        raise NotFoundError(f"no record {rid}{where}")  # worded as for another scope's id
+        return get_record(self._store, _uuid(record_id), Scope.optional(user_id, agent_id, run_id))
 
     def get_all(
         self,
@@ -372,27 +341,14 @@ class Memory:
     ) -> MemorySnapshot:
         """The scope's facts (valid at ``as_of`` as known at ``known_at``), entities and
         episodes, newest first; ``filters`` apply to facts' and episodes' metadata."""
-        scope = Scope.of(user_id, agent_id, run_id)
-        limit = _limit(limit)
-        condition = parse_filter(filters)
-        view = TemporalView.at(as_of, known_at)
-        now = utcnow()
-        facts = [
-            f
-            for f in self._store.list_facts(scope, limit=10_000, include_expired=not view.is_now)
-            if view.includes(f)
-            and not is_expired(f, now)
-            and (condition is None or condition.matches(f.metadata))
-        ][:limit]
-        episodes = collect_live(
-            lambda offset, size: self._store.list_episodes(scope, limit=size, offset=offset),
-            lambda e: (
-                not is_expired(e, now) and (condition is None or condition.matches(e.metadata))
-            ),
-            limit,
+        return snapshot_of(
+            self._store,
+            Scope.of(user_id, agent_id, run_id),
+            limit=_limit(limit),
+            condition=parse_filter(filters),
+            view=TemporalView.at(as_of, known_at),
+            now=utcnow(),
         )
-        entities = self._store.list_entities(scope, limit=limit)
-        return MemorySnapshot(facts=facts, entities=entities, episodes=episodes)
 
     def history(
         self,
@@ -403,26 +359,10 @@ class Memory:
         run_id: str | None = None,
     ) -> list[HistoryEntry]:
         """Every version of a fact (or of every fact of an entity), oldest first."""
-        rid = _uuid(record_id)
-        record = self.get(rid, user_id=user_id, agent_id=agent_id, run_id=run_id)
-        now = utcnow()
-        # Versions written under other agents or runs of the owner stay hidden from a
-        # narrowed scope, as on every other read path.
-        scope = _optional_scope(user_id, agent_id, run_id)
-        if isinstance(record, Fact):
-            owner_scope = scope or _owner_scope(record.owner)
-            versions = [
-                f
-                for f in self._store.entity_history(owner_scope, record.subject_id)
-                if f.subject_id == record.subject_id and f.predicate == record.predicate
-            ]
-            return order_history(versions, now=now)
-        if isinstance(record, Entity):
-            return order_history(
-                self._store.entity_history(scope or _owner_scope(record.owner), record.id),
-                now=now,
-            )
-        raise InvalidInputError("history() takes a fact id or an entity id, not an episode id")
+        record = self.get(record_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        return history_of(
+            self._store, record, Scope.optional(user_id, agent_id, run_id), now=utcnow()
+        )
 
     def audit_log(
         self,
@@ -474,7 +414,7 @@ class Memory:
         run_id: str | None = None,
     ) -> Fact:
         """Correct a fact. The old version stays in history, marked ``corrected``."""
-        scope = _optional_scope(user_id, agent_id, run_id)
+        scope = Scope.optional(user_id, agent_id, run_id)
         if fact is not None:  # the same rules as any stored text: length, NUL, Unicode
             fact = check_text(fact, field="fact", max_chars=self.config.max_message_chars)
         if confidence is not None and not (
@@ -500,7 +440,7 @@ class Memory:
         run_id: str | None = None,
     ) -> None:
         """Hard-delete a fact, an episode (undoing what it caused) or an entity."""
-        scope = _optional_scope(user_id, agent_id, run_id)
+        scope = Scope.optional(user_id, agent_id, run_id)
         record = self.get(record_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
         if isinstance(record, Fact):
             self._editor.delete_fact(record.id, scope=scope, actor=None)
@@ -519,7 +459,7 @@ class Memory:
         run_id: str | None = None,
     ) -> dict[str, int]:
         """Remove an episode and undo its effects; returns counts of what changed."""
-        scope = _optional_scope(user_id, agent_id, run_id)
+        scope = Scope.optional(user_id, agent_id, run_id)
         return self._editor.delete_episode(_uuid(episode_id, "episode_id"), scope=scope, actor=None)
 
     def forget(
@@ -548,7 +488,7 @@ class Memory:
         self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> ScopeCounts:
         """Record counts of one scope, or of the whole store when no id is given."""
-        return self._store.counts(_optional_scope(user_id, agent_id, run_id))
+        return self._store.counts(Scope.optional(user_id, agent_id, run_id))
 
     def reindex(self, progress: ProgressCallback | None = None) -> None:
         """Rebuild the vector and keyword indexes from the source of truth."""
@@ -574,37 +514,13 @@ class Memory:
         None when one was removed.
         """
         scope = Scope.of(user_id, agent_id, run_id)
-        backend = lifecycle_backend(self._store)
-        if max_age is None:
-            event = AuditEvent(
-                action=AuditAction.RETENTION,
-                owner=scope.owner,
-                detail={"scope": scope.model_dump(exclude_none=True), "max_age_seconds": None},
-            )
-            backend.delete_policy(scope, event)
-            return None
-        policy = RetentionPolicy(
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            run_id=scope.run_id,
-            max_age=check_max_age(max_age),
-        )
-        event = AuditEvent(
-            action=AuditAction.RETENTION,
-            owner=scope.owner,
-            detail={
-                "scope": scope.model_dump(exclude_none=True),
-                "max_age_seconds": policy.max_age.total_seconds(),
-            },
-        )
-        backend.put_policy(policy, event)
-        return policy
+        return set_retention(lifecycle_backend(self._store), scope, max_age)
 
     def retention_policies(
         self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
     ) -> list[RetentionPolicy]:
         """The retention policies of a scope's owner, or of every owner."""
-        scope = _optional_scope(user_id, agent_id, run_id)
+        scope = Scope.optional(user_id, agent_id, run_id)
         return lifecycle_backend(self._store).policies(scope.owner if scope else None)
 
     def gc(
@@ -643,7 +559,7 @@ class Memory:
     ) -> list[DeletionRecord]:
         """Content-free records of erasures (forget, gc purges, deletes), newest first:
         what scope, when, how many records, why. Of one owner, or of every owner."""
-        scope = _optional_scope(user_id, agent_id, run_id)
+        scope = Scope.optional(user_id, agent_id, run_id)
         events = lifecycle_backend(self._store).audit_events(
             scope.owner if scope else None, DELETION_ACTIONS, _limit(limit)
         )
@@ -665,7 +581,7 @@ class Memory:
         so that an import into a store of the same embedder is exact."""
         from graphmem.transfer import export_records, open_text
 
-        scope = _optional_scope(user_id, agent_id, run_id)
+        scope = Scope.optional(user_id, agent_id, run_id)
         if isinstance(destination, str | Path):
             with open_text(Path(destination), "w") as handle:
                 return export_records(
@@ -688,31 +604,11 @@ class Memory:
         hold no records here. Vectors of another embedder are refused unless
         ``reembed``, which embeds every text with this memory's embedder.
         """
-        import shutil
-        import tempfile
-
         from graphmem.transfer import import_records
 
-        if isinstance(source, str | Path):
-            counts = import_records(
-                self._store,
-                Path(source),
-                embedder=self._embedder,
-                reembed=reembed,
-                progress=progress,
-            )
-        else:  # a stream is read twice (validation, then writing): spool it to a file
-            with tempfile.TemporaryDirectory(prefix="graphmem-import-") as folder:
-                spooled = Path(folder) / "import.jsonl"
-                with spooled.open("w", encoding="utf-8", newline="\n") as handle:
-                    shutil.copyfileobj(source, handle)
-                counts = import_records(
-                    self._store,
-                    spooled,
-                    embedder=self._embedder,
-                    reembed=reembed,
-                    progress=progress,
-                )
+        counts = import_records(
+            self._store, source, embedder=self._embedder, reembed=reembed, progress=progress
+        )
         for owner in counts.owners:
             self._resolver.invalidate_names(owner)
         return counts
@@ -726,45 +622,6 @@ class Memory:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _optional_scope(user_id: str | None, agent_id: str | None, run_id: str | None) -> Scope | None:
-    if user_id is None and agent_id is None and run_id is None:
-        return None
-    return Scope.of(user_id, agent_id, run_id)
-
-
-def _require(
-    scope: Scope | None,
-    user_id: str | None,
-    agent_id: str | None,
-    run_id: str | None,
-    record_id: uuid.UUID,
-) -> None:
-    if scope is not None and not scope.contains(user_id, agent_id, run_id):
-        # Same error as a missing id: existence in another scope is not disclosed.
-        raise NotFoundError(f"no record {record_id} in scope {scope.describe()}")
-
-
-def _owner_scope(owner: str) -> Scope:
-    """The scope that reads a whole owner partition (``user:alice`` -> user_id=alice)."""
-    kind, _, value = owner.partition(":")
-    return Scope.model_construct(
-        user_id=value if kind == "user" else None,
-        agent_id=value if kind == "agent" else None,
-        run_id=value if kind == "run" else None,
-    )
-
-
-def _source(source: object, max_chars: int) -> uuid.UUID | str | None:
-    if source is None or isinstance(source, uuid.UUID):
-        return source
-    if not isinstance(source, str):
-        raise InvalidInputError("source must be an episode id or a text")
-    try:
-        return uuid.UUID(source)
-    except ValueError:
-        return check_text(source, field="source", max_chars=max_chars)
 
 
 __all__ = ["Memory", "MemorySnapshot"]

@@ -111,6 +111,22 @@ def test_scope_owner_is_user_then_agent_then_run() -> None:
     assert Scope.of(run_id="r").owner == "run:r"
 
 
+def test_an_optional_scope_is_none_without_ids_and_checked_with_them() -> None:
+    assert Scope.optional() is None
+    assert Scope.optional(agent_id="bot") == Scope.of(agent_id="bot")
+    with pytest.raises(InvalidInputError):
+        Scope.optional(user_id=" alice")
+
+
+def test_the_scope_of_an_owner_reads_that_owner_partition_whole() -> None:
+    for scope in (Scope.of("alice"), Scope.of(agent_id="bot"), Scope.of(run_id="r1")):
+        whole = Scope.of_owner(scope.owner)
+        assert whole == scope and whole.owner == scope.owner
+    # A narrowed scope's owner is the whole partition, not the narrowing.
+    assert Scope.of_owner(Scope.of("alice", "bot", "r1").owner) == Scope.of("alice")
+    assert Scope.of_owner("user:a:b").user_id == "a:b"  # only the first colon separates
+
+
 def test_scope_visibility_is_owner_then_narrowing() -> None:
     alice = Scope.of(user_id="alice")
     alice_run = Scope.of(user_id="alice", run_id="r1")

@@ -11,7 +11,12 @@ from graphmem.lifecycle.backend import LifecycleBackend, lifecycle_backend
 from graphmem.lifecycle.deletions import DELETION_ACTIONS, DeletionRecord
 from graphmem.lifecycle.expiry import combine_expiry, parse_expiration, stamp_fact_expiry
 from graphmem.lifecycle.gc import GcReport, OwnerPurge, collect_garbage
-from graphmem.lifecycle.policy import RetentionPolicy, check_max_age, policy_key
+from graphmem.lifecycle.policy import (
+    RetentionPolicy,
+    check_max_age,
+    policy_key,
+    set_retention,
+)
 from graphmem.lifecycle.visibility import (
     collect_live,
     is_expired,
@@ -35,6 +40,7 @@ __all__ = [
     "live",
     "parse_expiration",
     "policy_key",
+    "set_retention",
     "stamp_fact_expiry",
     "without_expired",
 ]

@@ -17,8 +17,9 @@ from datetime import datetime
 
 from graphmem.errors import NotFoundError
 from graphmem.lifecycle.backend import LifecycleBackend
-from graphmem.lifecycle.policy import RetentionPolicy, owner_scope
+from graphmem.lifecycle.policy import RetentionPolicy
 from graphmem.models.records import AuditAction, AuditEvent
+from graphmem.models.scope import Scope
 from graphmem.models.time import utcnow
 from graphmem.store.base import GraphStore, ProgressCallback
 from graphmem.writing.edits import Editor
@@ -195,7 +196,7 @@ def _record(store: GraphStore, report: GcReport, policies: list[RetentionPolicy]
                 actor="gc",
                 detail={
                     "reason": "+".join(reasons),
-                    "scope": owner_scope(owner).model_dump(exclude_none=True),
+                    "scope": Scope.of_owner(owner).model_dump(exclude_none=True),
                     "now": report.now.isoformat(),
                     "episodes": purge.episodes_expired + purge.episodes_retention,
                     "facts": purge.facts_removed + purge.facts_expired,

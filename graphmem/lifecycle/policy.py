@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from graphmem.errors import InvalidInputError
+from graphmem.models.records import AuditAction, AuditEvent
 from graphmem.models.scope import Scope
 from graphmem.models.time import UtcDatetime, utcnow
+
+if TYPE_CHECKING:
+    from graphmem.lifecycle.backend import LifecycleBackend
 
 MAX_AGE_LIMIT = timedelta(days=365 * 200)
 
@@ -68,11 +73,29 @@ def check_max_age(value: object) -> timedelta:
     return value
 
 
-def owner_scope(owner: str) -> Scope:
-    """The scope that reads a whole owner partition (``user:alice`` -> user_id=alice)."""
-    kind, _, value = owner.partition(":")
-    return Scope.model_construct(
-        user_id=value if kind == "user" else None,
-        agent_id=value if kind == "agent" else None,
-        run_id=value if kind == "run" else None,
+def set_retention(
+    backend: LifecycleBackend, scope: Scope, max_age: object
+) -> RetentionPolicy | None:
+    """Store the retention policy of ``scope`` (``max_age`` as :func:`check_max_age`
+    takes it), or remove it when ``max_age`` is None; audited either way."""
+    policy = None
+    if max_age is not None:
+        policy = RetentionPolicy(
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            run_id=scope.run_id,
+            max_age=check_max_age(max_age),
+        )
+    event = AuditEvent(
+        action=AuditAction.RETENTION,
+        owner=scope.owner,
+        detail={
+            "scope": scope.model_dump(exclude_none=True),
+            "max_age_seconds": None if policy is None else policy.max_age.total_seconds(),
+        },
     )
+    if policy is None:
+        backend.delete_policy(scope, event)
+    else:
+        backend.put_policy(policy, event)
+    return policy

@@ -112,3 +112,11 @@ class HistoryEntry(_Result):
     status: VersionStatus
     supersedes: list[uuid.UUID] = Field(default_factory=list)
     """Versions this one replaced."""
+
+
+class MemorySnapshot(_Result):
+    """What ``Memory.get_all`` returns: a scope's facts, entities and episodes."""
+
+    facts: list[Fact] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    episodes: list[Episode] = Field(default_factory=list)

@@ -64,9 +64,7 @@ class Scope(BaseModel):
     ) -> Scope:
         """Build a scope from keyword ids, raising graphmem's typed errors."""
         if user_id is None and agent_id is None and run_id is None:
-            raise ScopeRequiredError(
-                "this call needs at least one of user_id, agent_id or run_id"
-            )
+            raise ScopeRequiredError("this call needs at least one of user_id, agent_id or run_id")
         for name, value in (("user_id", user_id), ("agent_id", agent_id), ("run_id", run_id)):
             if value is not None and not isinstance(value, str):
                 raise InvalidInputError(f"{name} must be a string, got {type(value).__name__}")
@@ -74,6 +72,28 @@ class Scope(BaseModel):
             return cls(user_id=user_id, agent_id=agent_id, run_id=run_id)
         except ValueError as exc:
             raise InvalidInputError(f"invalid scope: {exc}") from None
+
+    @classmethod
+    def optional(
+        cls,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Scope | None:
+        """Like :meth:`of`, but None when no id is given (a call about every scope)."""
+        if user_id is None and agent_id is None and run_id is None:
+            return None
+        return cls.of(user_id, agent_id, run_id)
+
+    @classmethod
+    def of_owner(cls, owner: str) -> Scope:
+        """The scope that reads a whole owner partition (``user:alice`` -> user_id=alice)."""
+        kind, _, value = owner.partition(":")
+        return cls.model_construct(
+            user_id=value if kind == "user" else None,
+            agent_id=value if kind == "agent" else None,
+            run_id=value if kind == "run" else None,
+        )
 
     @property
     def owner(self) -> str:

@@ -21,10 +21,7 @@ import numpy.typing as npt
 
 from graphmem.models.results import PathHop
 from graphmem.retrieval.settings import RetrievalSettings
-from graphmem.retrieval.subgraph import Subgraph
-
-RELEVANCE_GAIN = 4.0
-"""How much more a fully query-relevant fact weighs as an edge than an unrelated one."""
+from graphmem.retrieval.subgraph import RELEVANCE_GAIN, Subgraph
 
 
 @dataclass(slots=True)

@@ -24,6 +24,10 @@ from graphmem.retrieval.settings import RetrievalSettings
 from graphmem.store.base import GraphStore
 from graphmem.temporal.view import TemporalView, Versioned
 
+RELEVANCE_GAIN = 4.0
+"""How much more a fully query-relevant fact weighs as an edge than an unrelated one:
+in the walk, and in choosing which hop-1 entities to expand."""
+
 
 class ScopedVersion(Versioned, Protocol):
     """A fact or an edge: its scope ids and its two time axes."""
@@ -202,6 +206,6 @@ def _frontier(
             other = graph.other_end(fact, seed)
             if other in weights:
                 continue
-            gain = share * (1.0 + 4.0 * fact_relevance[fact])
+            gain = share * (1.0 + RELEVANCE_GAIN * fact_relevance[fact])
             reach[other] = reach.get(other, 0.0) + gain
     return [graph.entity_ids[e] for e in sorted(reach, key=lambda e: -reach[e])[:limit]]

@@ -12,9 +12,8 @@ from fastapi import APIRouter, Query, Request
 
 from graphmem.answering import Answer
 from graphmem.errors import InvalidFilterError
-from graphmem.memory import MemorySnapshot
 from graphmem.models.records import Entity, Episode, Fact
-from graphmem.models.results import HistoryEntry, SearchResult
+from graphmem.models.results import HistoryEntry, MemorySnapshot, SearchResult
 from graphmem.server.auth import CallerDep
 from graphmem.server.problems import HTTPProblemError, problem_responses
 from graphmem.server.schemas import (

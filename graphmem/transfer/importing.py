@@ -14,17 +14,20 @@ text anew with the target's embedder (as does a file exported without vectors).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from graphmem.embedding.base import Embedder
 from graphmem.errors import EmbedderMismatchError, GraphmemError, InvalidInputError, StoreError
 from graphmem.lifecycle.backend import lifecycle_backend
-from graphmem.lifecycle.policy import RetentionPolicy, owner_scope
+from graphmem.lifecycle.policy import RetentionPolicy
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
+from graphmem.models.scope import Scope
 from graphmem.resolution.resolver import embedding_text
 from graphmem.store.base import GraphStore, ProgressCallback, ScopeCounts
 from graphmem.transfer.exporting import TransferCounts
@@ -56,19 +59,37 @@ class _Checked:
 
 def import_records(
     store: GraphStore,
-    path: Path,
+    source: str | Path | IO[str],
     *,
     embedder: Embedder | None = None,
     reembed: bool = False,
     progress: ProgressCallback | None = None,
     batch: int = DEFAULT_BATCH,
 ) -> TransferCounts:
-    """Import the export at ``path`` (``.jsonl`` or ``.jsonl.gz``) into ``store``.
+    """Import an export (a ``.jsonl`` or ``.jsonl.gz`` path, or a text stream) into ``store``.
 
     Raises :class:`InvalidInputError` for a malformed file or a target that already
     holds records of an imported owner, :class:`EmbedderMismatchError` for vectors of
     another embedder without ``reembed``; nothing is written in either case.
     """
+    if isinstance(source, str | Path):
+        return _import_file(store, Path(source), embedder, reembed, progress, batch)
+    # A stream is read twice (validation, then writing): spool it to a file first.
+    with tempfile.TemporaryDirectory(prefix="graphmem-import-") as folder:
+        spooled = Path(folder) / "import.jsonl"
+        with spooled.open("w", encoding="utf-8", newline="\n") as handle:
+            shutil.copyfileobj(source, handle)
+        return _import_file(store, spooled, embedder, reembed, progress, batch)
+
+
+def _import_file(
+    store: GraphStore,
+    path: Path,
+    embedder: Embedder | None,
+    reembed: bool,
+    progress: ProgressCallback | None,
+    batch: int,
+) -> TransferCounts:
     if batch <= 0:
         raise InvalidInputError(f"batch must be positive, got {batch}")
     report = progress or (lambda stage, done, total: None)
@@ -242,7 +263,7 @@ def _embedding_plan(
 
 def _check_target_empty(store: GraphStore, owners: dict[str, None]) -> None:
     for owner in owners:
-        if store.counts(owner_scope(owner)) != ScopeCounts():
+        if store.counts(Scope.of_owner(owner)) != ScopeCounts():
             raise InvalidInputError(
                 f"the target store already holds records of {owner}: import into a store (or "
                 "an owner) without records, or forget them first"

@@ -103,3 +103,15 @@ def _parse_one(item: object, index: int, max_chars: int) -> TripleInput:
         object_type=types["object_type"],
         metadata=check_metadata(values.get("metadata")),
     )
+
+
+def parse_source(source: object, *, max_chars: int) -> uuid.UUID | str | None:
+    """The provenance of ``add_facts``: a stored episode's id, or a text to store as one."""
+    if source is None or isinstance(source, uuid.UUID):
+        return source
+    if not isinstance(source, str):
+        raise InvalidInputError("source must be an episode id or a text")
+    try:
+        return uuid.UUID(source)
+    except ValueError:
+        return check_text(source, field="source", max_chars=max_chars)
