@@ -56,7 +56,7 @@ class QueryVectors:
         whether the residual query is embedded at all."""
         self._embedder = embedder
         self._query = query
-        self._given = [float(x) for x in given] if given is not None else None
+        self._given = list(given) if given is not None else None
         self._embed_residual = residual
         self._texts: list[str] = []
         self._residual_row: int | None = None
