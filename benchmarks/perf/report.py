@@ -1,7 +1,9 @@
-"""Tables, ratios, the RESULTS.md section and the p95 plot of one benchmark run."""
+"""Tables, ratios, the RESULTS.md section of one benchmark run, and the p95 plot."""
 
 from __future__ import annotations
 
+import json
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -139,8 +141,24 @@ def markdown(run: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(run: dict[str, Any], path: Path) -> None:
-    """Search p95 (with query embedding, and without) against store size, log-log."""
+def save_scale(folder: Path, scale: dict[str, Any], command: str) -> None:
+    """Keep ``scale`` as the latest measurement of its store size, for :func:`plot`."""
+    stamped = {**scale, "command": command, "measured_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M}"}
+    (folder / f"latest-scale-{scale['facts']}.json").write_text(json.dumps(stamped, indent=1))
+
+
+def latest_scales(folder: Path) -> list[dict[str, Any]]:
+    """The latest measurement of every store size kept by :func:`save_scale`, smallest first."""
+    scales = [json.loads(f.read_text()) for f in folder.glob("latest-scale-*.json")]
+    return sorted(scales, key=lambda scale: int(scale["facts"]))
+
+
+def plot(scales: list[dict[str, Any]], path: Path) -> None:
+    """Search p95 (with query embedding, and without) against store size, log-log.
+
+    Each size comes from the latest run that measured it (a 1M run takes half an
+    hour and does not run Mem0); the legend says when each was measured.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -156,16 +174,18 @@ def plot(run: dict[str, Any], path: Path) -> None:
     for system, key, label, style in series:
         points = [
             (s["facts"], s[system][key]["p95"])
-            for s in run["scales"]
+            for s in scales
             if s.get(system) and s[system].get(key)
         ]
         if points:
             ax.plot(*zip(*points, strict=True), style, label=label)
+    when = "; ".join(f"{s['facts']:,} at {s.get('measured_at', '?')}" for s in scales)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("facts in store")
+    dates = textwrap.wrap(f"measured (UTC): {when}", 70, break_long_words=False)
+    ax.set_xlabel("\n".join(["facts in store", *dates]))
     ax.set_ylabel("search p95 (ms)")
-    ax.set_title(f"Search p95 vs store size (load avg {run['load_after']})")
+    ax.set_title("Search p95 vs store size, latest run of each size")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()

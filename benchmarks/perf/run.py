@@ -4,8 +4,8 @@
 
 Every phase runs in its own process (so peak RSS and open time are per phase); Mem0
 runs in its own virtual environment, created on first use under ``benchmarks/out/``.
-Results are printed, appended to ``benchmarks/RESULTS.md`` and plotted to
-``benchmarks/perf_p95.png``.
+Results are printed and appended to ``benchmarks/RESULTS.md``; each size's latest run is
+plotted to ``benchmarks/perf_p95.png``.
 """
 
 from __future__ import annotations
@@ -230,12 +230,13 @@ def main() -> None:
             }
             scale["mem0"] = _mem0(mem0, "search", job, work / f"mem0-{facts}", args.threads)
         run["scales"].append(scale)
+        report.save_scale(work, scale, run["command"])
         (work / "last_run.json").write_text(json.dumps(run, indent=1))
     run["load_after"] = _load()
     text = report.markdown(run)
     print(text)
     (work / "last_run.json").write_text(json.dumps(run, indent=1))
-    report.plot(run, ROOT / "benchmarks" / "perf_p95.png")
+    report.plot(report.latest_scales(work), ROOT / "benchmarks" / "perf_p95.png")
     if not args.no_results:
         with (ROOT / "benchmarks" / "RESULTS.md").open("a", encoding="utf-8") as results:
             results.write("\n" + text)
