@@ -303,7 +303,9 @@ def test_known_entities_and_context_are_bounded() -> None:
     assert fake.calls == 3
     for body in fake.bodies:
         text = user_text(body)
-        assert len(block_lines(text, "known_entities")) == 3
+        lines = block_lines(text, "known_entities")
+        assert len(lines) == 3
+        assert all(f"Person {i}" in line for i, line in zip((7, 8, 9), lines, strict=True))
         assert "<context_turns>" not in text
 
 

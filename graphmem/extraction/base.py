@@ -27,6 +27,8 @@ class ExtractionRequest:
     recent: list[Episode] = field(default_factory=list)
     """Earlier episodes of the same scope, oldest first (context only; extract nothing)."""
     known_entities: list[KnownEntity] = field(default_factory=list)
+    """Entities the owner already has, the most recently updated last (a bounded number
+    of them)."""
     speakers: list[str] = field(default_factory=list)
     """Names of the conversation's participants, when known."""
     user_name: str | None = None

@@ -147,7 +147,8 @@ class LLMExtractor:
         request: ExtractionRequest,
         offset: int,
     ) -> list[tuple[int, int, _BatchResult]]:
-        known = list(request.known_entities[: self.max_known_entities])
+        oldest_kept = max(len(request.known_entities) - self.max_known_entities, 0)
+        known = list(request.known_entities[oldest_kept:])  # the most recently updated
         prompt = render_batch(
             batch, context=context, known_entities=known, speakers=request.speakers
         )

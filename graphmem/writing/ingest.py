@@ -111,9 +111,12 @@ class Ingestor:
 
     def _request(self, scope: Scope, episodes: list[Episode]) -> ExtractionRequest:
         recent = self._store.recent_episodes(scope, limit=self._recent_window)
+        # The newest entities only: reading every name of a large owner on each write
+        # would cost more than the rest of the write.
+        newest = self._store.list_entities(scope, limit=MAX_KNOWN_ENTITIES)
         known = [
-            KnownEntity(name=name, type="Thing", aliases=tuple(aliases))
-            for _, name, aliases in self._store.entity_names(scope.owner)[-MAX_KNOWN_ENTITIES:]
+            KnownEntity(name=e.name, type=e.type, aliases=tuple(e.aliases))
+            for e in reversed(newest)
         ]
         speakers = list(dict.fromkeys(e.name for e in [*recent, *episodes] if e.name is not None))
         return ExtractionRequest(
