@@ -88,6 +88,11 @@ class UncachedEmbedder:
         vectors: Vectors = self._inner.embed([text])[0]
         return vectors
 
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Several queries in one model call, as the default embedder does for texts
+        it has not cached."""
+        return self._inner.embed(texts)
+
 
 def rrf(rankings: Iterable[Sequence[H]], k: int = RRF_K) -> list[H]:
     """Reciprocal rank fusion of several rankings (ties keep first-seen order)."""
