@@ -33,7 +33,7 @@ from graphmem.writing.triple_draft import TripleDefaults, TripleInput, draft_tri
 __all__ = ["MAX_KNOWN_ENTITIES", "Ingestor", "TripleInput"]
 
 MAX_KNOWN_ENTITIES = 300
-"""Names of stored entities offered to the extractor as context."""
+"""How many of the owner's most recently updated entities a write offers the extractor."""
 
 
 class Ingestor:
