@@ -64,7 +64,7 @@ def find_entry_points(
     entry = EntryPoints(
         entity_keyword=store.keyword_search("entity", scope, query, settings.entity_k)
     )
-    named = _in_scope(store, scope, ranked_ids(entry.entity_keyword))
+    named = _entities_in_scope(store, scope, ranked_ids(entry.entity_keyword))
     entry.entity_keyword = [h for h in entry.entity_keyword if h[0] in named]
     entry.mentioned, spans = mentions_in(query, [named[i] for i, _ in entry.entity_keyword])
     residual = residual_query(query, spans) if settings.residual_k else ""
@@ -90,14 +90,16 @@ def find_entry_points(
             "fact", scope, residual_vector, settings.fact_k
         )
     unread = [i for i in ranked_ids(entry.entity_vector) if i not in named]
-    named.update(_in_scope(store, scope, unread))
+    named.update(_entities_in_scope(store, scope, unread))
     entry.entity_vector = [h for h in entry.entity_vector if h[0] in named]
     wanted = dict.fromkeys(ranked_ids([*entry.entity_vector, *entry.entity_keyword]))
     entry.entities = {i: named[i] for i in wanted}
     return entry
 
 
-def _in_scope(store: GraphStore, scope: Scope, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Entity]:
+def _entities_in_scope(
+    store: GraphStore, scope: Scope, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Entity]:
     """Records of the entities ``ids`` that belong to ``scope``.
 
     Defensive: a backend bug must never surface another owner's entity.

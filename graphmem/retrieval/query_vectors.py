@@ -61,7 +61,7 @@ class QueryVectors:
         self._texts: list[str] = []
         self._residual_row: int | None = None
         self._pending: Future[Vectors] | None = None
-        self._vectors: Vectors | None = None
+        self._vectors: list[list[float]] | None = None
 
     def start(self, residual: str) -> None:
         """Begin embedding what is needed, in the background: the query unless it was
@@ -78,15 +78,16 @@ class QueryVectors:
         """The query's vector (waits for the embedding if it is still running)."""
         if self._given is not None:
             return self._given
-        return [float(x) for x in self._embedded()[0]]
+        return self._embedded()[0]
 
     def residual(self) -> list[float] | None:
         """The residual query's vector, or None when it was not embedded."""
         if self._residual_row is None:
             return None
-        return [float(x) for x in self._embedded()[self._residual_row]]
+        return self._embedded()[self._residual_row]
 
-    def _embedded(self) -> Vectors:
+    def _embedded(self) -> list[list[float]]:
+        """The embedded rows as float lists, converted once (both reads use them)."""
         if self._vectors is None:
             if self._pending is None:
                 raise RuntimeError("QueryVectors.start() must be called before reading vectors")
@@ -97,5 +98,5 @@ class QueryVectors:
                     f"{vectors.shape} for {len(self._texts)} queries of dimension "
                     f"{self._embedder.dim}"
                 )
-            self._vectors = vectors
+            self._vectors = vectors.tolist()
         return self._vectors
