@@ -3,7 +3,6 @@ computed on a worker thread while the keyword indexes are searched."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import threading
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hashing_embedder import HashingEmbedder
 from retrieval_fixtures import add_employers
 
 from graphmem import Memory, MemoryConfig
@@ -39,7 +39,8 @@ class PlainEmbedder:
 
     def embed_query(self, text: str) -> Vectors:
         self.queries.append(text)
-        return self.inner.embed([text])[0]
+        vector: Vectors = self.inner.embed([text])[0]
+        return vector
 
 
 class BatchingEmbedder(PlainEmbedder):
@@ -202,25 +203,6 @@ def test_the_helper_falls_back_to_one_embed_query_per_text(
     assert plain.queries == ["first query", "second query"]
     assert vectors.shape == (2, embedder.dim)
     assert embed_queries(plain, []).shape == (0, embedder.dim)
-
-
-class HashingEmbedder:
-    """A tiny deterministic embedder without torch, safe to use in a forked child."""
-
-    model = "test-hashing-16"
-    dim = 16
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        rows = [
-            np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8) + 1.0
-            for t in texts
-        ]
-        matrix = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return np.asarray(matrix / np.maximum(norms, 1e-9), dtype=np.float32)
-
-    def embed_query(self, text: str) -> Vectors:
-        return self.embed([text])[0]
 
 
 def _search_once(path: Path) -> str:

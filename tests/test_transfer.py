@@ -4,17 +4,15 @@ files and occupied targets are refused without writing; other embedders re-embed
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pytest
+from hashing_embedder import HashingEmbedder
 
 from graphmem import Memory, MemoryConfig
 from graphmem.errors import EmbedderMismatchError, InvalidInputError
@@ -26,24 +24,6 @@ PNG = (
     "data:image/png;base64," + "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4"
     "nGNgYGBgAAAABQABh6FO1AAAAABJRU5ErkJggg=="
 )
-
-
-class HashingEmbedder:
-    """A small deterministic embedder of another model, to import across embedders."""
-
-    model = "test-hashing-16"
-    dim = 16
-
-    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        rows = []
-        for text in texts:
-            digest = hashlib.sha256(text.encode()).digest()
-            row = np.frombuffer(digest[:16], dtype=np.uint8).astype(np.float32) + 1.0
-            rows.append(row / np.linalg.norm(row))
-        return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
-
-    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
-        return self.embed([text])[0]
 
 
 def _fill(memory: Memory) -> None:
