@@ -45,14 +45,23 @@ def copy_of(
             yield Retriever(memory.store, memory.embedder)
 
 
-def run(retriever: Retriever, queries: list[dict[str, Any]]) -> list[float]:
-    """Wall seconds of each search, precomputed query vectors, default settings."""
+def run(
+    retriever: Retriever, queries: list[dict[str, Any]], embed_tag: int | None = None
+) -> list[float]:
+    """Wall seconds of each search, default settings, with the precomputed query vectors.
+
+    With ``embed_tag``, the query texts are embedded instead, each with the tag and its
+    position appended so that neither it nor its name-less part (embedded too) is in
+    the query cache, as in ``run.py``.
+    """
     timings = []
-    for query in queries:
+    for n, query in enumerate(queries):
+        scope = Scope.of(user_id=query["user_id"])
         start = time.perf_counter()
-        retriever.search(
-            query["text"], Scope.of(user_id=query["user_id"]), query_vector=query["vector"]
-        )
+        if embed_tag is None:
+            retriever.search(query["text"], scope, query_vector=query["vector"])
+        else:
+            retriever.search(f"{query['text']} ({embed_tag}.{n})", scope)
         timings.append(time.perf_counter() - start)
     return timings
 

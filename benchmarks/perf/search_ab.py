@@ -31,7 +31,6 @@ from profile_search import copy_of, run
 
 from graphmem.models.results import SearchResult
 from graphmem.models.scope import Scope
-from graphmem.retrieval import Retriever
 
 
 def summary(result: SearchResult) -> dict[str, Any]:
@@ -49,20 +48,6 @@ def summary(result: SearchResult) -> dict[str, Any]:
         "entities": [[str(e.entity.id), round(e.score, 9), e.sources] for e in result.entities],
         "episodes": [[str(e.episode.id), round(e.score, 9), e.sources] for e in result.episodes],
     }
-
-
-def embedded_run(retriever: Retriever, queries: list[dict[str, Any]], tag: int) -> list[float]:
-    """Wall seconds of each search with its query embedded.
-
-    Each text gets ``tag`` and its position appended, so that neither it nor the part
-    of it without names (embedded too) is in the query cache, as in ``run.py``.
-    """
-    timings = []
-    for n, query in enumerate(queries):
-        start = time.perf_counter()
-        retriever.search(f"{query['text']} ({tag}.{n})", Scope.of(user_id=query["user_id"]))
-        timings.append(time.perf_counter() - start)
-    return timings
 
 
 def main() -> None:
@@ -91,14 +76,12 @@ def main() -> None:
         cpu_ms = []
         for round_number in range(args.rounds):
             start = time.process_time()
+            wall = np.asarray(run(retriever, queries, round_number if args.embed else None))
             if args.embed:
-                wall = np.asarray(embedded_run(retriever, queries, round_number)) * 1000
                 print(
-                    f"round {round_number}: wall p50 {np.percentile(wall, 50):.1f} "
-                    f"p95 {np.percentile(wall, 95):.1f} ms"
+                    f"round {round_number}: wall p50 {np.percentile(wall, 50) * 1000:.1f} "
+                    f"p95 {np.percentile(wall, 95) * 1000:.1f} ms"
                 )
-            else:
-                run(retriever, queries)
             cpu_ms.append((time.process_time() - start) * 1000 / len(queries))
     print("CPU ms per search, by round:", " ".join(f"{ms:.1f}" for ms in cpu_ms))
     args.out.write_text(json.dumps(results))
