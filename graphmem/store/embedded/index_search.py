@@ -20,7 +20,13 @@ from graphmem.models.scope import Scope
 from graphmem.store.base import OVERFETCH, IndexKind, first_fetch
 from graphmem.store.embedded.connection import scope_clause
 from graphmem.store.embedded.edges import parse_id
-from graphmem.store.embedded.keyword import match_expression
+from graphmem.store.embedded.keyword import (
+    KeywordRanking,
+    owner_expression,
+    query_terms,
+    term_expression,
+    varints,
+)
 from graphmem.store.embedded.schema import KEYWORD_TABLES, RECORD_TABLES
 from graphmem.store.embedded.schema_setup import KEYWORD_COLUMNS
 from graphmem.store.embedded.vectors import VectorIndexes
@@ -110,23 +116,58 @@ def _ids_for_rowids(
 def keyword_search(
     reader: Reader, kind: IndexKind, scope: Scope, query: str, k: int
 ) -> list[tuple[uuid.UUID, float]]:
-    """BM25 over the scope's records of ``kind``; higher scores are better.
+    """BM25 over the scope's records of ``kind`` with the owner's own term statistics
+    (see :mod:`~graphmem.store.embedded.keyword`); higher scores are better.
 
-    The owner's token in the match expression already keeps other owners out, so only
-    the best matches are resolved against the records (joining every match of a large
-    owner cost as much as scoring them).
+    The owner's token in every match expression already keeps other owners out, so
+    only the best matches are resolved against the records.
     """
-    fts = KEYWORD_TABLES[kind]
-    expression = match_expression(scope.owner, query, KEYWORD_COLUMNS[kind])
-    if expression is None or k <= 0:
+    terms = query_terms(query)
+    if not terms or k <= 0:
         return []
+    fts, column = KEYWORD_TABLES[kind], KEYWORD_COLUMNS[kind]
     conn = reader()
+    postings = [_rowids_matching(conn, fts, term_expression(scope.owner, t, column)) for t in terms]
+    if not any(len(rowids) for rowids in postings):
+        return []
+    (documents,) = conn.execute(
+        f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", [owner_expression(scope.owner)]
+    ).fetchone()
+    ranking = KeywordRanking(
+        postings,
+        documents,
+        _average_text_length(conn, fts),
+        lambda rowids: _text_lengths(conn, fts, rowids),
+    )
+    return _in_scope(conn, kind, scope, k, ranking.best, len(ranking))
 
-    def matches(fetch: int) -> list[tuple[int, float]]:
-        return conn.execute(
-            f"SELECT rowid, -bm25({fts}, 0.0, 1.0) FROM {fts} "
-            f"WHERE {fts} MATCH ? ORDER BY bm25({fts}, 0.0, 1.0), rowid LIMIT ?",
-            [expression, fetch],
-        ).fetchall()
 
-    return _in_scope(conn, kind, scope, k, matches)
+def _rowids_matching(conn: sqlite3.Connection, fts: str, expression: str) -> np.ndarray:
+    rows = conn.execute(f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?", [expression])
+    return np.fromiter((rowid for (rowid,) in rows), dtype=np.int64)
+
+
+# FTS5 keeps each document's length in tokens per column in ``<table>_docsize`` and the
+# totals over the table in row 1 of ``<table>_data``, both as SQLite varints; the
+# indexed text is the second column (the first holds the owner's token).
+_TEXT_COLUMN = 1
+
+
+def _text_lengths(conn: sqlite3.Connection, fts: str, rowids: list[int]) -> dict[int, int]:
+    lengths: dict[int, int] = {}
+    for start in range(0, len(rowids), _CHUNK):
+        chunk = rowids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for rowid, sizes in conn.execute(
+            f"SELECT id, sz FROM {fts}_docsize WHERE id IN ({marks})", chunk
+        ):
+            lengths[rowid] = varints(sizes)[_TEXT_COLUMN]
+    return lengths
+
+
+def _average_text_length(conn: sqlite3.Connection, fts: str) -> float:
+    row = conn.execute(f"SELECT block FROM {fts}_data WHERE id = 1").fetchone()
+    totals = varints(row[0]) if row else []
+    if len(totals) <= 1 + _TEXT_COLUMN or totals[0] == 0:
+        return 1.0
+    return totals[1 + _TEXT_COLUMN] / totals[0]
