@@ -143,8 +143,14 @@ def keyword_search(
 
 
 def _rowids_matching(conn: sqlite3.Connection, fts: str, expression: str) -> np.ndarray:
-    rows = conn.execute(f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?", [expression])
-    return np.fromiter((rowid for (rowid,) in rows), dtype=np.int64)
+    # One string built by SQLite and parsed by numpy: a row per match through Python
+    # cost five times as much for a large owner's common terms.
+    (joined,) = conn.execute(
+        f"SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH ?", [expression]
+    ).fetchone()
+    if joined is None:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
 # FTS5 keeps each document's length in tokens per column in ``<table>_docsize`` and the

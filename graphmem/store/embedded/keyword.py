@@ -8,7 +8,9 @@ query (about 13 ms per search of a small owner at a million facts) and would let
 other users' data reorder one user's results.
 
 Each term counts once per document, as a match in a short text almost always is; the
-documents are facts, names and chat turns, not articles. Ties go to the newest record.
+documents are facts, names and chat turns, not articles. Document lengths, and the
+average length they are compared with (the store's), come from FTS5's own size
+records. Equal scores go to the newest record.
 """
 
 from __future__ import annotations
