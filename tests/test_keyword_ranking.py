@@ -177,3 +177,32 @@ def test_queries_without_content_words_match_nothing(tmp_path: Path, query: str)
         with store.transaction() as tx:
             tx.put_episodes([episode(ALICE, "the and of AND OR NOT")])
         assert store.keyword_search("episode", ALICE, query, 5) == []
+
+
+def test_owner_document_counts_are_kept_until_another_connection_commits(
+    tmp_path: Path,
+) -> None:
+    with EmbeddedStore(tmp_path / "store", INFO) as store:
+        with store.transaction() as tx:
+            tx.put_episodes(
+                [
+                    episode(ALICE, "harbor at dawn"),
+                    episode(ALICE, "orange sky"),
+                    episode(BOB, "harbor lights"),
+                ]
+            )
+        statements: list[str] = []
+        store._reader().set_trace_callback(statements.append)
+
+        def counts() -> int:
+            return sum("count(*)" in sql for sql in statements)
+
+        contents(store, ALICE, "harbor")
+        contents(store, ALICE, "orange harbor")
+        assert counts() == 1
+        contents(store, BOB, "harbor")  # another owner is counted on its own
+        assert counts() == 2
+        with store.transaction() as tx:  # the writer is another connection
+            tx.put_episodes([episode(ALICE, f"harbor walk {i}") for i in range(3)])
+        assert contents(store, ALICE, "harbor")[:3] == [f"harbor walk {i}" for i in (2, 1, 0)]
+        assert counts() == 3

@@ -113,8 +113,39 @@ def _ids_for_rowids(
     return resolved
 
 
+class OwnerDocuments:
+    """How many documents each owner has in each keyword table, for one read connection.
+
+    Counting a large owner's documents costs milliseconds, and every keyword search
+    needs the count. The counts are kept until another connection commits (SQLite's
+    ``data_version`` of this connection changes), whatever it wrote.
+    """
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def count(self, conn: sqlite3.Connection, fts: str, owner: str) -> int:
+        """Documents of ``owner`` in the FTS5 table ``fts``."""
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        if version != self._version:
+            self._counts.clear()
+            self._version = version
+        key = (fts, owner)
+        if key not in self._counts:
+            (self._counts[key],) = conn.execute(
+                f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", [owner_expression(owner)]
+            ).fetchone()
+        return self._counts[key]
+
+
 def keyword_search(
-    reader: Reader, kind: IndexKind, scope: Scope, query: str, k: int
+    reader: Reader,
+    documents: OwnerDocuments,
+    kind: IndexKind,
+    scope: Scope,
+    query: str,
+    k: int,
 ) -> list[tuple[uuid.UUID, float]]:
     """BM25 over the scope's records of ``kind`` with the owner's own term statistics
     (see :mod:`~graphmem.store.embedded.keyword`); higher scores are better.
@@ -130,12 +161,9 @@ def keyword_search(
     postings = [_rowids_matching(conn, fts, term_expression(scope.owner, t, column)) for t in terms]
     if not any(len(rowids) for rowids in postings):
         return []
-    (documents,) = conn.execute(
-        f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", [owner_expression(scope.owner)]
-    ).fetchone()
     ranking = KeywordRanking(
         postings,
-        documents,
+        documents.count(conn, fts, scope.owner),
         _average_text_length(conn, fts),
         lambda rowids: _text_lengths(conn, fts, rowids),
     )
