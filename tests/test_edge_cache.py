@@ -349,19 +349,76 @@ def test_an_owner_too_large_to_cache_is_counted_again_only_once_it_may_fit(
         assert small._edges.cached_facts == 2
 
 
-def test_the_least_recently_read_owner_is_dropped_first(tmp_path: Path) -> None:
+def five_owners_of_two_facts(store: EmbeddedStore) -> World:
+    world = World(store)
+    with store.transaction() as tx:
+        for n in range(len(OWNERS)):  # 10 facts in all, over a budget of 8
+            tx.put_facts([world.new_fact(n, 0, 0, 1), world.new_fact(n, 0, 1, 2)])
+    return world
+
+
+def read(store: EmbeddedStore, world: World, scope: Scope) -> None:
+    people = [e.id for e in world.entities[scope.owner]]
+    assert cached(store, scope, people) == from_sqlite(store, scope, people)
+
+
+def test_an_owner_read_no_more_often_than_those_it_would_push_out_is_read_from_sqlite(
+    tmp_path: Path,
+) -> None:
     with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
-        world = World(small)
-        with small.transaction() as tx:
-            for n in range(len(OWNERS)):  # 2 facts each: 10 in all, over the budget of 8
-                tx.put_facts([world.new_fact(n, 0, 0, 1), world.new_fact(n, 0, 1, 2)])
+        world = five_owners_of_two_facts(small)
         for scope in OWNERS:
-            people = [e.id for e in world.entities[scope.owner]]
-            assert cached(small, scope, people) == from_sqlite(small, scope, people)
+            read(small, world, scope)
         assert small._edges.cached_facts == 8
-        assert OWNERS[0].owner not in small._edges._owners  # alice made room for erin
-        alice_people = [e.id for e in world.entities[OWNERS[0].owner]]
-        assert cached(small, OWNERS[0], alice_people) == from_sqlite(small, OWNERS[0], alice_people)
+        assert list(small._edges._owners) == [scope.owner for scope in OWNERS[:4]]
+
+
+def test_an_owner_read_more_often_replaces_the_least_often_then_least_recently_read(
+    tmp_path: Path,
+) -> None:
+    alice, bob, carol, dave, erin = OWNERS
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
+        world = five_owners_of_two_facts(small)
+        for scope in (alice, bob, carol, dave, erin, alice):
+            read(small, world, scope)
+        read(small, world, erin)  # erin (2 reads) now outranks bob, carol, dave (1 each)
+        assert set(small._edges._owners) == {alice.owner, carol.owner, dave.owner, erin.owner}
+        assert small._edges.cached_facts == 8
+
+
+def test_searches_cycling_over_more_owners_than_fit_do_not_reload_them(tmp_path: Path) -> None:
+    """A least-recently-used cache would reload every owner on every read here."""
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
+        world = five_owners_of_two_facts(small)
+        statements: list[str] = []
+        small._reader().set_trace_callback(statements.append)
+        for _ in range(10):
+            for scope in OWNERS:
+                read(small, world, scope)
+        loads = [s for s in statements if "FROM facts WHERE owner =" in s and "count" not in s]
+        assert len(loads) == 4
+        assert small._edges.cached_facts == 8
+
+
+def test_read_counts_fade_so_a_new_workload_takes_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(edge_cache, "DECAY_READS", 10)
+    alice, bob, carol, dave, erin = OWNERS
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
+        world = five_owners_of_two_facts(small)
+        for _ in range(20):
+            for scope in (alice, bob, carol, dave):
+                read(small, world, scope)
+        read(small, world, erin)
+        assert erin.owner not in small._edges._owners
+        # Alice, bob and carol go quiet; dave and erin are searched, erin fewer times
+        # than alice was in all.
+        for _ in range(8):
+            read(small, world, dave)
+            read(small, world, erin)
+        assert erin.owner in small._edges._owners
+        assert dave.owner in small._edges._owners
 
 
 def test_a_disabled_cache_reads_sqlite(tmp_path: Path) -> None:

@@ -11,11 +11,19 @@ connection of any process. Before each read the cache replays the entries past t
 last one it applied (re-reading those rows), so a read sees every committed write.
 A log compacted past that point, or too long to replay, empties the cache instead.
 
-Memory is bounded by ``max_facts``: least recently searched owners are dropped first,
-and an owner larger than a quarter of the budget is never cached (its reads go to
-SQLite, which look facts up by entity). Such an owner is not counted again on every
-read: its count can fall under the limit only after at least as many log entries as
-it was over by.
+Memory is bounded by ``max_facts``, and an owner larger than a quarter of the budget
+is never cached (its reads go to SQLite, which look facts up by entity). When the
+budget is full, an owner is loaded only if it has been read more often lately than
+each owner it would push out, and the least often read owners go first (the least
+recently read among equals). Loading costs a read of every fact of the owner, several
+times what its searches cost from SQLite; searches cycling over more owners than fit
+would otherwise push each other out and reload on every search. Read counts are
+halved every ``DECAY_READS`` reads, so the cache follows a change of workload.
+
+Owner sizes are remembered between reads: an owner too large for the cache is not
+counted again until at least as many log entries as it was over by have passed (each
+entry changes at most one fact), and an owner kept out for being read too rarely is
+counted again once the log has moved on by an eighth of its size.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from graphmem.models.scope import Scope
 from graphmem.store.base import batched
 from graphmem.store.embedded.edges import EDGE_COLUMNS, edge_of_row
 
+DECAY_READS = 1_000
+"""Reads after which every owner's read count is halved."""
 REPLAY_LIMIT = 20_000
 """Log entries worth replaying; further behind, reloading owners on demand is cheaper."""
 LOG_KEEP = 50_000
@@ -141,8 +151,11 @@ class EdgeCache:
         """Rowid -> owner, for every cached row (a deleted row has no owner left to read)."""
         self._rowid_of: dict[uuid.UUID, int] = {}
         """Fact id -> rowid, for the cached rows."""
-        self._too_large: dict[str, tuple[int, int]] = {}
-        """Owner -> (its fact count, the log position) when it was found too large."""
+        self._sizes: dict[str, tuple[int, int]] = {}
+        """Owner -> (its fact count, the log position when counted), for owners not cached."""
+        self._reads: dict[str, int] = {}
+        """Owner -> how often its edges were read lately (halved every ``DECAY_READS``)."""
+        self._reads_since_decay = 0
         self._seq = 0
         self._epoch = 0
         """Incremented whenever the cache starts over (a load begun before is not kept)."""
@@ -196,24 +209,28 @@ class EdgeCache:
     def _current(self, conn: sqlite3.Connection, owner: str) -> OwnerEdges | None:
         with self._lock:
             self._replay(conn)
+            self._note_read(owner)
             edges = self._owners.get(owner)
             if edges is not None:
                 self._owners.move_to_end(owner)
                 return edges
-            if self._still_too_large(owner):
+            size = self._known_size(owner)
+            if size is not None and not self._admits(owner, size):
                 return None
+            epoch = self._epoch
+        if size is None:
+            counted = _count_facts(conn, owner)
+            with self._lock:
+                if self._epoch == epoch:
+                    self._sizes[owner] = (counted, self._seq)
+                if not self._admits(owner, counted):
+                    return None
+        with self._lock:
             loaded_at, epoch = self._seq, self._epoch
         # Loading reads every fact of the owner: searches of other owners (in other
         # threads) must not wait for it, so it runs outside the lock.
-        # One owner may fill a quarter of the budget: a giant owner would otherwise
-        # push every other one out, and be pushed out by them, reloading each time.
-        loaded = _load_owner(conn, owner, self._max_facts // 4)
+        edges = _load_owner(conn, owner)
         with self._lock:
-            if isinstance(loaded, int):
-                if self._epoch == epoch:
-                    self._too_large[owner] = (loaded, loaded_at)
-                return None
-            edges = loaded
             if owner in self._owners:  # another thread loaded it meanwhile
                 return self._owners[owner]
             # Writes replayed while this owner was loading skipped it: they are applied
@@ -227,26 +244,68 @@ class EdgeCache:
                 self._apply(conn, _changed_rowids(conn, loaded_at, self._seq))
             return self._owners[owner]
 
-    def _still_too_large(self, owner: str) -> bool:
-        """Whether an owner counted too large cannot have shrunk to fit since: each log
-        entry removes at most one of its facts."""
-        verdict = self._too_large.get(owner)
-        if verdict is None:
+    @property
+    def _owner_limit(self) -> int:
+        # A giant owner would otherwise push every other one out, and be pushed out by
+        # them, reloading each time.
+        return self._max_facts // 4
+
+    def _note_read(self, owner: str) -> None:
+        self._reads[owner] = self._reads.get(owner, 0) + 1
+        self._reads_since_decay += 1
+        if self._reads_since_decay >= DECAY_READS:
+            self._reads = {name: n // 2 for name, n in self._reads.items() if n > 1}
+            self._reads_since_decay = 0
+
+    def _known_size(self, owner: str) -> int | None:
+        """The owner's fact count as last counted, while it may still be relied on."""
+        known = self._sizes.get(owner)
+        if known is None:
+            return None
+        count, counted_at = known
+        drift = self._seq - counted_at
+        if count > self._owner_limit:
+            if drift < count - self._owner_limit:
+                return count
+        elif drift <= count // 8:
+            return count
+        del self._sizes[owner]
+        return None
+
+    def _admits(self, owner: str, size: int) -> bool:
+        """Whether an owner of ``size`` facts may be loaded: it fits in the room left, or
+        in the room of owners read less often than it lately."""
+        if size > self._owner_limit:
             return False
-        count, counted_at = verdict
-        if self._seq - counted_at < count - self._max_facts // 4:
+        needed = size - (self._max_facts - len(self._owner_of))
+        if needed <= 0:
             return True
-        del self._too_large[owner]
+        reads = self._reads.get(owner, 0)
+        for name in self._eviction_order():
+            if self._reads.get(name, 0) >= reads:
+                return False
+            needed -= len(self._owners[name].by_rowid)
+            if needed <= 0:
+                return True
         return False
 
+    def _eviction_order(self) -> list[str]:
+        """Cached owners, the first to drop first: least often read, then least recently."""
+        return sorted(self._owners, key=lambda name: self._reads.get(name, 0))
+
     def _insert(self, owner: str, edges: OwnerEdges) -> None:
-        """Cache an owner; drop the least recently searched ones beyond the budget."""
+        """Cache an owner; drop others, least often read first, beyond the budget."""
+        self._sizes.pop(owner, None)
         self._owners[owner] = edges
         for rowid, edge in edges.by_rowid.items():
             self._owner_of[rowid] = owner
             self._rowid_of[edge.id] = rowid
-        while len(self._owner_of) > self._max_facts and len(self._owners) > 1:
-            _, dropped = self._owners.popitem(last=False)
+        for name in self._eviction_order():
+            if len(self._owner_of) <= self._max_facts:
+                break
+            if name == owner:
+                continue
+            dropped = self._owners.pop(name)
             for rowid, edge in dropped.by_rowid.items():
                 del self._owner_of[rowid]
                 self._unindex(edge.id, rowid)
@@ -260,7 +319,7 @@ class EdgeCache:
     def _forget_all(self) -> None:
         self._epoch += 1
         self._owners.clear()
-        self._too_large.clear()
+        self._sizes.clear()
         self._owner_of.clear()
         self._rowid_of.clear()
 
@@ -306,11 +365,13 @@ class EdgeCache:
             self._owners[name] = self._owners[name].changed(updates)
 
 
-def _load_owner(conn: sqlite3.Connection, owner: str, max_facts: int) -> OwnerEdges | int:
-    """Every fact of the owner, or how many it has when that is more than ``max_facts``."""
+def _count_facts(conn: sqlite3.Connection, owner: str) -> int:
     (count,) = conn.execute("SELECT count(*) FROM facts WHERE owner = ?", [owner]).fetchone()
-    if count > max_facts:
-        return int(count)
+    return int(count)
+
+
+def _load_owner(conn: sqlite3.Connection, owner: str) -> OwnerEdges:
+    """Every fact of the owner."""
     cursor = conn.execute(f"SELECT rowid, {EDGE_COLUMNS} FROM facts WHERE owner = ?", [owner])
     cursor.row_factory = None
     return OwnerEdges.build((row[0], edge_of_row(row[1:])) for row in cursor)

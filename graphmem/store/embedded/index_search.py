@@ -195,7 +195,8 @@ def _text_lengths(conn: sqlite3.Connection, fts: str, rowids: list[int]) -> dict
         for rowid, sizes in conn.execute(
             f"SELECT id, sz FROM {fts}_docsize WHERE id IN ({marks})", chunk
         ):
-            lengths[rowid] = varints(sizes)[_TEXT_COLUMN]
+            # Two one-byte varints, unless the text is 128 tokens or longer.
+            lengths[rowid] = sizes[1] if len(sizes) == 2 else varints(sizes)[_TEXT_COLUMN]
     return lengths
 
 

@@ -138,7 +138,7 @@ class KeywordRanking:
     def best(self, n: int) -> list[tuple[int, float]]:
         """The ``n`` best ``(rowid, score)`` pairs, best first; equal scores go newest
         (highest rowid) first."""
-        chunk = max(2 * n, 256)
+        chunk = max(n, 32)
         while len(self._scores) < len(self._rowids):
             if len(self._scores) >= n:
                 last_place = np.partition(self._scores, len(self._scores) - n)[-n]
