@@ -74,7 +74,7 @@ class MemoryConfig(BaseModel):
     busy_timeout: float = Field(default=30.0, gt=0)
     edge_cache_facts: int = Field(default=250_000, ge=0)
     """Facts the embedded store keeps in memory as graph edges for search, for the
-    most recently searched owners (0: read every neighbourhood from disk)."""
+    owners searched most often lately (0: read every neighbourhood from disk)."""
 
     def store_path(self) -> Path:
         """The embedded store directory this configuration resolves to."""
