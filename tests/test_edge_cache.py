@@ -421,6 +421,24 @@ def test_read_counts_fade_so_a_new_workload_takes_over(
         assert dave.owner in small._edges._owners
 
 
+def test_owners_no_longer_read_are_forgotten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read counts and sizes are kept per owner: they must not grow with every owner
+    ever searched."""
+    monkeypatch.setattr(edge_cache, "DECAY_READS", 10)
+    alice, erin = OWNERS[0], OWNERS[-1]
+    with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=8) as small:
+        world = five_owners_of_two_facts(small)
+        for scope in OWNERS:
+            read(small, world, scope)
+        assert erin.owner in small._edges._sizes  # kept out, its size remembered
+        for _ in range(20):
+            read(small, world, alice)
+        assert erin.owner not in small._edges._sizes
+        assert set(small._edges._reads) == {alice.owner}
+
+
 def test_a_disabled_cache_reads_sqlite(tmp_path: Path) -> None:
     with EmbeddedStore(tmp_path / "store", INFO, edge_cache_facts=0) as uncached:
         world = World(uncached)

@@ -256,6 +256,11 @@ class EdgeCache:
         if self._reads_since_decay >= DECAY_READS:
             self._reads = {name: n // 2 for name, n in self._reads.items() if n > 1}
             self._reads_since_decay = 0
+            # Sizes are kept for owners still read lately, so that neither map grows
+            # with every owner ever searched.
+            self._sizes = {
+                name: known for name, known in self._sizes.items() if name in self._reads
+            }
 
     def _known_size(self, owner: str) -> int | None:
         """The owner's fact count as last counted, while it may still be relied on."""
