@@ -113,35 +113,48 @@ def _ids_for_rowids(
     return resolved
 
 
-class OwnerDocuments:
-    """How many documents each owner has in each keyword table, for one read connection.
+class KeywordStatistics:
+    """Each owner's document count and each keyword table's average text length, for
+    one read connection.
 
     Counting a large owner's documents costs milliseconds, and every keyword search
-    needs the count. The counts are kept until another connection commits (SQLite's
+    needs the count. Both are kept until another connection commits (SQLite's
     ``data_version`` of this connection changes), whatever it wrote.
     """
 
     def __init__(self) -> None:
         self._version: int | None = None
-        self._counts: dict[tuple[str, str], int] = {}
+        self._documents: dict[tuple[str, str], int] = {}
+        self._average_lengths: dict[str, float] = {}
 
-    def count(self, conn: sqlite3.Connection, fts: str, owner: str) -> int:
+    def documents(self, conn: sqlite3.Connection, fts: str, owner: str) -> int:
         """Documents of ``owner`` in the FTS5 table ``fts``."""
-        (version,) = conn.execute("PRAGMA data_version").fetchone()
-        if version != self._version:
-            self._counts.clear()
-            self._version = version
+        self._check_version(conn)
         key = (fts, owner)
-        if key not in self._counts:
-            (self._counts[key],) = conn.execute(
+        if key not in self._documents:
+            (self._documents[key],) = conn.execute(
                 f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", [owner_expression(owner)]
             ).fetchone()
-        return self._counts[key]
+        return self._documents[key]
+
+    def average_length(self, conn: sqlite3.Connection, fts: str) -> float:
+        """Tokens per document of the indexed text, over the whole table."""
+        self._check_version(conn)
+        if fts not in self._average_lengths:
+            self._average_lengths[fts] = _average_text_length(conn, fts)
+        return self._average_lengths[fts]
+
+    def _check_version(self, conn: sqlite3.Connection) -> None:
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        if version != self._version:
+            self._documents.clear()
+            self._average_lengths.clear()
+            self._version = version
 
 
 def keyword_search(
     reader: Reader,
-    documents: OwnerDocuments,
+    statistics: KeywordStatistics,
     kind: IndexKind,
     scope: Scope,
     query: str,
@@ -158,27 +171,28 @@ def keyword_search(
         return []
     fts, column = KEYWORD_TABLES[kind], KEYWORD_COLUMNS[kind]
     conn = reader()
-    postings = [_rowids_matching(conn, fts, term_expression(scope.owner, t, column)) for t in terms]
+    postings = _postings(conn, fts, [term_expression(scope.owner, t, column) for t in terms])
     if not any(len(rowids) for rowids in postings):
         return []
     ranking = KeywordRanking(
         postings,
-        documents.count(conn, fts, scope.owner),
-        _average_text_length(conn, fts),
+        statistics.documents(conn, fts, scope.owner),
+        statistics.average_length(conn, fts),
         lambda rowids: _text_lengths(conn, fts, rowids),
     )
     return _in_scope(conn, kind, scope, k, ranking.best, len(ranking))
 
 
-def _rowids_matching(conn: sqlite3.Connection, fts: str, expression: str) -> np.ndarray:
-    # One string built by SQLite and parsed by numpy: a row per match through Python
-    # cost five times as much for a large owner's common terms.
-    (joined,) = conn.execute(
-        f"SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH ?", [expression]
-    ).fetchone()
-    if joined is None:
-        return np.empty(0, dtype=np.int64)
-    return np.fromstring(joined, dtype=np.int64, sep=",")
+def _postings(conn: sqlite3.Connection, fts: str, expressions: list[str]) -> list[np.ndarray]:
+    """The rowids matching each expression, all read by one statement."""
+    # One string per expression built by SQLite and parsed by numpy: a row per match
+    # through Python cost five times as much for a large owner's common terms.
+    each = f"(SELECT group_concat(rowid) FROM {fts} WHERE {fts} MATCH ?)"
+    joined = conn.execute(f"SELECT {', '.join([each] * len(expressions))}", expressions)
+    return [
+        np.empty(0, dtype=np.int64) if rowids is None else np.fromstring(rowids, np.int64, sep=",")
+        for rowids in joined.fetchone()
+    ]
 
 
 # FTS5 keeps each document's length in tokens per column in ``<table>_docsize`` and the

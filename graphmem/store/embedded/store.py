@@ -108,7 +108,7 @@ class EmbeddedStore:
                 self._path, busy_timeout=self._busy_timeout, synchronous=self._synchronous
             )
             self._local.conn = conn
-            self._local.documents = index_search.OwnerDocuments()
+            self._local.keyword_statistics = index_search.KeywordStatistics()
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
@@ -285,9 +285,9 @@ class EmbeddedStore:
         self, kind: IndexKind, scope: Scope, query: str, k: int
     ) -> list[tuple[uuid.UUID, float]]:
         """BM25 over the scope's records of ``kind``; higher scores are better."""
-        self._reader()  # this thread's connection, and the document counts made with it
-        documents: index_search.OwnerDocuments = self._local.documents
-        return index_search.keyword_search(self._reader, documents, kind, scope, query, k)
+        self._reader()  # this thread's connection, and the statistics kept with it
+        statistics: index_search.KeywordStatistics = self._local.keyword_statistics
+        return index_search.keyword_search(self._reader, statistics, kind, scope, query, k)
 
     # -- administration --------------------------------------------------------------------
     def counts(self, scope: Scope | None = None) -> ScopeCounts:
