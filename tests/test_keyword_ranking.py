@@ -33,6 +33,11 @@ def episode(scope: Scope, content: str) -> Episode:
     )
 
 
+def put(store: EmbeddedStore, *episodes: tuple[Scope, str]) -> None:
+    with store.transaction() as tx:
+        tx.put_episodes([episode(scope, text) for scope, text in episodes])
+
+
 def contents(store: EmbeddedStore, scope: Scope, query: str, k: int = 10) -> list[str]:
     hits = store.keyword_search("episode", scope, query, k)
     by_id = {e.id: e.content for e in store.get_episodes([i for i, _ in hits])}
@@ -44,19 +49,16 @@ def test_another_users_documents_do_not_make_a_users_rare_term_common(tmp_path: 
     # "harbor" a hundred times makes it common store-wide; alice's ranking must not move.
     # (The average text length is the store's, so the scores themselves may.)
     with EmbeddedStore(tmp_path / "store", INFO) as store:
-        with store.transaction() as tx:
-            tx.put_episodes(
-                [
-                    episode(ALICE, "we met near the harbor"),
-                    episode(ALICE, "the sunset was orange today"),
-                    episode(ALICE, "an orange scarf for winter"),
-                    episode(ALICE, "orange juice every morning"),
-                ]
-            )
+        put(
+            store,
+            (ALICE, "we met near the harbor"),
+            (ALICE, "the sunset was orange today"),
+            (ALICE, "an orange scarf for winter"),
+            (ALICE, "orange juice every morning"),
+        )
         before = contents(store, ALICE, "orange harbor")
         assert before[0] == "we met near the harbor"
-        with store.transaction() as tx:
-            tx.put_episodes([episode(BOB, f"harbor walk number {i}") for i in range(100)])
+        put(store, *((BOB, f"harbor walk number {i}") for i in range(100)))
         assert contents(store, ALICE, "orange harbor") == before
         assert all(c.startswith("harbor walk") for c in contents(store, BOB, "orange harbor"))
 
@@ -72,8 +74,7 @@ def test_rarer_terms_more_terms_and_shorter_texts_rank_higher(tmp_path: Path) ->
         *(f"nothing relevant here {i}" for i in range(6)),
     ]
     with EmbeddedStore(tmp_path / "store", INFO) as store:
-        with store.transaction() as tx:
-            tx.put_episodes([episode(ALICE, text) for text in texts])
+        put(store, *((ALICE, text) for text in texts))
         assert contents(store, ALICE, "coffee with Priya") == [
             "coffee with Priya",  # both terms
             "Priya called",  # the rarer term (3 of 12 texts against 4 of 12), short
@@ -183,14 +184,7 @@ def test_owner_document_counts_are_kept_until_another_connection_commits(
     tmp_path: Path,
 ) -> None:
     with EmbeddedStore(tmp_path / "store", INFO) as store:
-        with store.transaction() as tx:
-            tx.put_episodes(
-                [
-                    episode(ALICE, "harbor at dawn"),
-                    episode(ALICE, "orange sky"),
-                    episode(BOB, "harbor lights"),
-                ]
-            )
+        put(store, (ALICE, "harbor at dawn"), (ALICE, "orange sky"), (BOB, "harbor lights"))
         statements: list[str] = []
         store._reader().set_trace_callback(statements.append)
 
@@ -202,7 +196,6 @@ def test_owner_document_counts_are_kept_until_another_connection_commits(
         assert counts() == 1
         contents(store, BOB, "harbor")  # another owner is counted on its own
         assert counts() == 2
-        with store.transaction() as tx:  # the writer is another connection
-            tx.put_episodes([episode(ALICE, f"harbor walk {i}") for i in range(3)])
+        put(store, *((ALICE, f"harbor walk {i}") for i in range(3)))  # the writer's connection
         assert contents(store, ALICE, "harbor")[:3] == [f"harbor walk {i}" for i in (2, 1, 0)]
         assert counts() == 3
