@@ -127,34 +127,27 @@ class KeywordStatistics:
         self._documents: dict[tuple[str, str], int] = {}
         self._average_lengths: dict[str, float] = {}
 
-    def documents(self, conn: sqlite3.Connection, fts: str, owner: str) -> int:
-        """Documents of ``owner`` in the FTS5 table ``fts``."""
-        self._check_version(conn)
-        key = (fts, owner)
-        if key not in self._documents:
-            (self._documents[key],) = conn.execute(
-                f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", [owner_expression(owner)]
-            ).fetchone()
-        return self._documents[key]
-
-    def average_length(self, conn: sqlite3.Connection, fts: str) -> float:
-        """Tokens per document of the indexed text, over the whole table."""
-        self._check_version(conn)
-        if fts not in self._average_lengths:
-            self._average_lengths[fts] = _average_text_length(conn, fts)
-        return self._average_lengths[fts]
-
-    def _check_version(self, conn: sqlite3.Connection) -> None:
+    def of(self, conn: sqlite3.Connection, fts: str, owner: str) -> tuple[int, float]:
+        """Documents of ``owner`` in the FTS5 table ``fts``, and the table's tokens per
+        document of indexed text."""
         (version,) = conn.execute("PRAGMA data_version").fetchone()
         if version != self._version:
             self._documents.clear()
             self._average_lengths.clear()
             self._version = version
+        key = (fts, owner)
+        if key not in self._documents:
+            (self._documents[key],) = conn.execute(
+                f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", [owner_expression(owner)]
+            ).fetchone()
+        if fts not in self._average_lengths:
+            self._average_lengths[fts] = _average_text_length(conn, fts)
+        return self._documents[key], self._average_lengths[fts]
 
 
 def keyword_search(
     reader: Reader,
-    statistics: KeywordStatistics,
+    statistics: Callable[[], KeywordStatistics],
     kind: IndexKind,
     scope: Scope,
     query: str,
@@ -162,6 +155,7 @@ def keyword_search(
 ) -> list[tuple[uuid.UUID, float]]:
     """BM25 over the scope's records of ``kind`` with the owner's own term statistics
     (see :mod:`~graphmem.store.embedded.keyword`); higher scores are better.
+    ``statistics`` returns the calling thread's statistics, kept with its reader.
 
     The owner's token in every match expression already keeps other owners out, so
     only the best matches are resolved against the records.
@@ -174,11 +168,9 @@ def keyword_search(
     postings = _postings(conn, fts, [term_expression(scope.owner, t, column) for t in terms])
     if not any(len(rowids) for rowids in postings):
         return []
+    documents, average_length = statistics().of(conn, fts, scope.owner)
     ranking = KeywordRanking(
-        postings,
-        statistics.documents(conn, fts, scope.owner),
-        statistics.average_length(conn, fts),
-        lambda rowids: _text_lengths(conn, fts, rowids),
+        postings, documents, average_length, lambda rowids: _text_lengths(conn, fts, rowids)
     )
     return _in_scope(conn, kind, scope, k, ranking.best, len(ranking))
 

@@ -285,9 +285,15 @@ class EmbeddedStore:
         self, kind: IndexKind, scope: Scope, query: str, k: int
     ) -> list[tuple[uuid.UUID, float]]:
         """BM25 over the scope's records of ``kind``; higher scores are better."""
-        self._reader()  # this thread's connection, and the statistics kept with it
+        return index_search.keyword_search(
+            self._reader, self._keyword_statistics, kind, scope, query, k
+        )
+
+    def _keyword_statistics(self) -> index_search.KeywordStatistics:
+        """This thread's keyword statistics, made with (and kept as long as) its reader."""
+        self._reader()
         statistics: index_search.KeywordStatistics = self._local.keyword_statistics
-        return index_search.keyword_search(self._reader, statistics, kind, scope, query, k)
+        return statistics
 
     # -- administration --------------------------------------------------------------------
     def counts(self, scope: Scope | None = None) -> ScopeCounts:
