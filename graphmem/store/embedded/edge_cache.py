@@ -217,16 +217,16 @@ class EdgeCache:
             size = self._known_size(owner)
             if size is not None and not self._admits(owner, size):
                 return None
-            epoch = self._epoch
+            loaded_at, epoch = self._seq, self._epoch
         if size is None:
+            # Counted against the log position before the count, as the load below is:
+            # entries replayed meanwhile are then counted as drift (or replayed again).
             counted = _count_facts(conn, owner)
             with self._lock:
                 if self._epoch == epoch:
-                    self._sizes[owner] = (counted, self._seq)
+                    self._sizes[owner] = (counted, loaded_at)
                 if not self._admits(owner, counted):
                     return None
-        with self._lock:
-            loaded_at, epoch = self._seq, self._epoch
         # Loading reads every fact of the owner: searches of other owners (in other
         # threads) must not wait for it, so it runs outside the lock.
         edges = _load_owner(conn, owner)
