@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     )
     from graphmem.memory import Memory
     from graphmem.models.records import Entity, Episode, Fact
-    from graphmem.models.results import AddResult, HistoryEntry, MemorySnapshot, SearchResult
+    from graphmem.models.results import (
+        AddResult,
+        HistoryEntry,
+        MemorySnapshot,
+        ResultKind,
+        SearchResult,
+    )
     from graphmem.models.scope import Scope
 
 __version__ = "0.1.0"
@@ -42,6 +48,7 @@ _EXPORTS = {
     "MemorySnapshot": "graphmem.models.results",
     "Neo4jSettings": "graphmem.config",
     "NotFoundError": "graphmem.errors",
+    "ResultKind": "graphmem.models.results",
     "Scope": "graphmem.models.scope",
     "ScopeRequiredError": "graphmem.errors",
     "ScopeViolationError": "graphmem.errors",
@@ -63,6 +70,7 @@ __all__ = [
     "MemorySnapshot",
     "Neo4jSettings",
     "NotFoundError",
+    "ResultKind",
     "Scope",
     "ScopeRequiredError",
     "ScopeViolationError",

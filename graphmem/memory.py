@@ -12,7 +12,7 @@ Close to Mem0's API so its users can switch::
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -36,7 +36,13 @@ from graphmem.lifecycle import (
     without_expired,
 )
 from graphmem.models.records import AuditEvent, Entity, Episode, Fact
-from graphmem.models.results import AddResult, HistoryEntry, MemorySnapshot, SearchResult
+from graphmem.models.results import (
+    AddResult,
+    HistoryEntry,
+    MemorySnapshot,
+    ResultKind,
+    SearchResult,
+)
 from graphmem.models.scope import Scope
 from graphmem.models.time import utcnow
 from graphmem.resolution.resolver import EntityResolver
@@ -259,19 +265,31 @@ class Memory:
         filters: Mapping[str, Any] | None = None,
         as_of: datetime | None = None,
         known_at: datetime | None = None,
+        include: Iterable[ResultKind | str] | None = None,
     ) -> SearchResult:
         """Facts, entities and episodes relevant to ``query``, best first.
 
         Facts are those valid now, or at event time ``as_of`` as known at system time
         ``known_at``; each carries its score, validity, provenance and the graph paths
         that connect it to the query's entry points.
+
+        ``include`` picks what to return: any of ``"facts"``, ``"entities"`` and
+        ``"episodes"`` (default: all three). The kinds left out come back as empty
+        lists and cost nothing: ``include=["facts"]`` returns the same facts as a full
+        search without reading the episode indexes or ranking episodes.
         """
         scope = Scope.of(user_id, agent_id, run_id)
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
+        kinds = ResultKind.parse(include)
         view = TemporalView.at(as_of, known_at)
         result = self._retriever.search(
-            query, scope, limit=_limit(limit), view=view, filters=parse_filter(filters)
+            query,
+            scope,
+            limit=_limit(limit),
+            view=view,
+            filters=parse_filter(filters),
+            include=kinds,
         )
         return without_expired(result)
 

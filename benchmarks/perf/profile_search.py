@@ -46,22 +46,28 @@ def copy_of(
 
 
 def run(
-    retriever: Retriever, queries: list[dict[str, Any]], embed_tag: int | None = None
+    retriever: Retriever,
+    queries: list[dict[str, Any]],
+    embed_tag: int | None = None,
+    include: list[str] | None = None,
 ) -> list[float]:
     """Wall seconds of each search, default settings, with the precomputed query vectors.
 
     With ``embed_tag``, the query texts are embedded instead, each with the tag and its
     position appended so that neither it nor its name-less part (embedded too) is in
-    the query cache, as in ``run.py``.
+    the query cache, as in ``run.py``. ``include`` is passed to every search (None:
+    facts, entities and episodes).
     """
     timings = []
     for n, query in enumerate(queries):
         scope = Scope.of(user_id=query["user_id"])
         start = time.perf_counter()
         if embed_tag is None:
-            retriever.search(query["text"], scope, query_vector=query["vector"])
+            retriever.search(
+                query["text"], scope, query_vector=query["vector"], include=include
+            )
         else:
-            retriever.search(f"{query['text']} ({embed_tag}.{n})", scope)
+            retriever.search(f"{query['text']} ({embed_tag}.{n})", scope, include=include)
         timings.append(time.perf_counter() - start)
     return timings
 

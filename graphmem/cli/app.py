@@ -31,6 +31,7 @@ from graphmem.cli.common import (
     scope_ids,
 )
 from graphmem.cli.service import keys_app, mcp, serve
+from graphmem.models.results import ResultKind
 
 app = typer.Typer(
     name="graphmem",
@@ -77,12 +78,18 @@ def search(
     run: RunOption = None,
     limit: LimitOption = 10,
     as_of: WhenOption = None,
+    include: Annotated[
+        list[ResultKind] | None,
+        typer.Option(help="Kinds to return (repeat the option; default: all three)."),
+    ] = None,
     path: PathOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search a scope's memory."""
     with open_memory(path) as memory:
-        result = memory.search(query, limit=limit, as_of=as_of, **scope_ids(user, agent, run))
+        result = memory.search(
+            query, limit=limit, as_of=as_of, include=include, **scope_ids(user, agent, run)
+        )
     if as_json:
         output.print_json(result)
     else:

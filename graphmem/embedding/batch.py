@@ -18,6 +18,7 @@ from graphmem.errors import EmbeddingShapeError
 
 __all__ = ["EmbeddingBatch", "EmbeddingShapeError"]
 
+
 @dataclass(slots=True)
 class _Part:
     texts: list[str]

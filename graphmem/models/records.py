@@ -174,4 +174,3 @@ class AuditEvent(BaseModel):
     """Who asked for the change (a user id, an API key name); None for the library caller."""
     target_ids: list[uuid.UUID] = Field(default_factory=list)
     detail: JsonDict = Field(default_factory=dict)
-

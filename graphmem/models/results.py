@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from graphmem.errors import InvalidInputError
 from graphmem.models.records import Entity, Episode, Fact
 
 
@@ -51,6 +53,33 @@ class ScoredEpisode(_Result):
     episode: Episode
     score: float
     sources: list[str] = Field(default_factory=list)
+
+
+class ResultKind(StrEnum):
+    """What a search can return; ``include`` names the kinds a caller wants."""
+
+    FACTS = "facts"
+    ENTITIES = "entities"
+    EPISODES = "episodes"
+
+    @classmethod
+    def parse(cls, include: Iterable[str] | None) -> frozenset[ResultKind]:
+        """The kinds named in ``include`` (None: all of them).
+
+        Raises :class:`~graphmem.errors.InvalidInputError` for an empty selection or an
+        unknown kind, naming the valid ones.
+        """
+        if include is None:
+            return frozenset(cls)
+        if isinstance(include, str):
+            include = [include]
+        names = list(include)
+        unknown = [name for name in names if name not in cls._value2member_map_]
+        if unknown or not names:
+            valid = ", ".join(repr(kind.value) for kind in cls)
+            problem = f"unknown kind {unknown[0]!r}" if unknown else "nothing selected"
+            raise InvalidInputError(f"include: {problem}; choose from {valid}")
+        return frozenset(cls(name) for name in names)
 
 
 class SearchResult(_Result):

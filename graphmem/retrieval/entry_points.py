@@ -54,12 +54,16 @@ def find_entry_points(
     query: str,
     settings: RetrievalSettings,
     vectors: QueryVectors,
+    *,
+    episodes: bool = True,
 ) -> EntryPoints:
     """Query every index of the scope once and detect the entities the query names.
 
     When the query names entities, the episode indexes are also asked for the query
     without those names. The names are found first, so that ``vectors`` can embed the
     query and that residual together while the other keyword indexes are searched.
+    Without ``episodes``, the episode indexes are left alone (facts and entities rank
+    without them).
     """
     entry = EntryPoints(
         entity_keyword=store.keyword_search("entity", scope, query, settings.entity_k)
@@ -70,22 +74,25 @@ def find_entry_points(
     residual = residual_query(query, spans) if settings.residual_k else ""
     vectors.start(residual)
 
-    entry.episode_keyword = store.keyword_search("episode", scope, query, settings.episode_k)
+    if episodes:
+        entry.episode_keyword = store.keyword_search("episode", scope, query, settings.episode_k)
     entry.fact_keyword = store.keyword_search("fact", scope, query, settings.fact_k)
-    if residual:
+    if residual and episodes:
         entry.episode_residual = store.keyword_search(
             "episode", scope, residual, settings.residual_k
         )
 
     vector = vectors.query()
     entry.entity_vector = store.vector_search("entity", scope, vector, settings.entity_k)
-    entry.episode_vector = store.vector_search("episode", scope, vector, settings.episode_k)
+    if episodes:
+        entry.episode_vector = store.vector_search("episode", scope, vector, settings.episode_k)
     entry.fact_vector = store.vector_search("fact", scope, vector, settings.fact_k)
     residual_vector = vectors.residual()
     if residual_vector is not None:
-        entry.episode_residual_vector = store.vector_search(
-            "episode", scope, residual_vector, settings.residual_k
-        )
+        if episodes:
+            entry.episode_residual_vector = store.vector_search(
+                "episode", scope, residual_vector, settings.residual_k
+            )
         entry.fact_residual_vector = store.vector_search(
             "fact", scope, residual_vector, settings.fact_k
         )

@@ -12,7 +12,7 @@ Every fan-out is bounded by :class:`RetrievalSettings`; nothing runs per candida
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,13 @@ from graphmem.filters import Filter
 from graphmem.models.edges import FactEdge
 from graphmem.models.headers import EpisodeHeader
 from graphmem.models.records import Episode, Fact
-from graphmem.models.results import ScoredEntity, ScoredEpisode, ScoredFact, SearchResult
+from graphmem.models.results import (
+    ResultKind,
+    ScoredEntity,
+    ScoredEpisode,
+    ScoredFact,
+    SearchResult,
+)
 from graphmem.models.scope import Scope
 from graphmem.retrieval.bridge import bridge_scores
 from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
@@ -85,6 +91,7 @@ class Retriever:
         filters: Filter | None = None,
         query_vector: QueryVector | None = None,
         include_history: bool = False,
+        include: Iterable[str] | None = None,
     ) -> SearchResult:
         """The ``limit`` best facts, entities and episodes of ``scope`` for ``query``.
 
@@ -92,11 +99,16 @@ class Retriever:
         only facts and episodes whose metadata match. ``query_vector`` skips embedding
         the query (it must come from the same embedder). With ``include_history``,
         superseded versions of the returned facts follow them, marked ``valid=False``.
+        ``include`` names the kinds to return (``"facts"``, ``"entities"``,
+        ``"episodes"``; default all); the others come back empty and cost nothing.
+        Leaving out episodes skips their indexes and ranking; the facts and entities
+        returned are the same either way.
         """
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError("query must be a non-empty string")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInputError("limit must be a positive integer")
+        kinds = ResultKind.parse(include)
         view = view or TemporalView.at()
         settings = self.settings
         vectors = QueryVectors(
@@ -105,7 +117,9 @@ class Retriever:
             self._checked_vector(query_vector),
             residual=settings.residual_vectors,
         )
-        entry = find_entry_points(self._store, scope, query, settings, vectors)
+        entry = find_entry_points(
+            self._store, scope, query, settings, vectors, episodes=ResultKind.EPISODES in kinds
+        )
         vector = vectors.query()
 
         direct = self._direct_facts(entry, scope, view, filters)
@@ -113,33 +127,23 @@ class Retriever:
         seeds = seeds_of(entry, direct, relevance, settings)
         graph = fetch_subgraph(self._store, scope, seeds, view, filters, relevance, settings)
         expansion = expand(graph, seeds, relevance, settings)
-
         facts = rank_facts(entry, direct, relevance, graph, expansion, settings)
-        depth = self._depth(limit)
-        best = {fact.id: score for fact, score in facts.ranked[:depth]}
-        records = self._fact_records(list(best), scope, view, filters)
-        # A fact closed by a concurrent write since it was ranked has no record: skip it.
-        order = [i for i in best if i in records]
-        top_facts = self._finish(query, order, best, lambda i: records[i].fact, depth)
-        returned = top_facts[:limit]
-        paths = trace_paths(
-            graph, anchors(entry, seeds), relevance, [i for i, _ in returned], settings.max_paths
-        )
-        scored_facts = [
-            ScoredFact(
-                fact=records[i],
-                score=score,
-                paths=paths.get(i, []),
-                sources=facts.sources(i),
+
+        scored_facts: list[ScoredFact] = []
+        if ResultKind.FACTS in kinds:
+            scored_facts = self._scored_facts(
+                query, entry, facts, graph, relevance, seeds, scope, view, filters, limit
             )
-            for i, score in returned
-        ]
-        entities = self._rank_entities(entry, expansion, scope, limit)
-        episodes = self._rank_episodes(
-            query, vector, entry, facts, graph, expansion, scope, filters, limit
-        )
-        if include_history and scored_facts:
-            scored_facts += superseded_versions(self._store, scope, scored_facts, view, filters)
+            if include_history and scored_facts:
+                scored_facts += superseded_versions(self._store, scope, scored_facts, view, filters)
+        entities: list[ScoredEntity] = []
+        if ResultKind.ENTITIES in kinds:
+            entities = self._rank_entities(entry, expansion, scope, limit)
+        episodes: list[ScoredEpisode] = []
+        if ResultKind.EPISODES in kinds:
+            episodes = self._rank_episodes(
+                query, vector, entry, facts, graph, expansion, scope, filters, limit
+            )
         return SearchResult(
             query=query,
             as_of=None if view.is_now else view.as_of,
@@ -160,6 +164,43 @@ class Retriever:
                 "(a vector of the store's embedder)"
             )
         return [float(x) for x in vector]
+
+    def _scored_facts(
+        self,
+        query: str,
+        entry: EntryPoints,
+        facts: FactRanking,
+        graph: Subgraph,
+        relevance: dict[uuid.UUID, float],
+        seeds: dict[uuid.UUID, float],
+        scope: Scope,
+        view: TemporalView,
+        filters: Filter | None,
+        limit: int,
+    ) -> list[ScoredFact]:
+        """The ``limit`` best facts as full records, with the paths that reached them."""
+        depth = self._depth(limit)
+        best = {fact.id: score for fact, score in facts.ranked[:depth]}
+        records = self._fact_records(list(best), scope, view, filters)
+        # A fact closed by a concurrent write since it was ranked has no record: skip it.
+        order = [i for i in best if i in records]
+        returned = self._finish(query, order, best, lambda i: records[i].fact, depth)[:limit]
+        paths = trace_paths(
+            graph,
+            anchors(entry, seeds),
+            relevance,
+            [i for i, _ in returned],
+            self.settings.max_paths,
+        )
+        return [
+            ScoredFact(
+                fact=records[i],
+                score=score,
+                paths=paths.get(i, []),
+                sources=facts.sources(i),
+            )
+            for i, score in returned
+        ]
 
     def _direct_facts(
         self, entry: EntryPoints, scope: Scope, view: TemporalView, filters: Filter | None

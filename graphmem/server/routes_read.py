@@ -43,6 +43,7 @@ async def search(body: SearchRequest, caller: CallerDep, request: Request) -> Se
         filters=body.filters,
         as_of=body.as_of,
         known_at=body.known_at,
+        include=body.include,
         **scope.kwargs(),
     )
 

@@ -15,6 +15,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from graphmem.models.records import Entity, Episode, Fact
+from graphmem.models.results import ResultKind
 from graphmem.writing.messages import MAX_NAME_CHARS
 
 ScopeQuery = Annotated[str | None, Query(min_length=1, max_length=256)]
@@ -111,6 +112,11 @@ class SearchRequest(ScopeBody):
     )
     as_of: datetime | None = Field(default=None, description="Facts valid at this event time.")
     known_at: datetime | None = Field(default=None, description="As the store knew them then.")
+    include: list[ResultKind] | None = Field(
+        default=None,
+        min_length=1,
+        description="Kinds to return (default all); the others come back empty.",
+    )
 
 
 class ContextRequest(ScopeBody):

@@ -78,4 +78,3 @@ class TemporalView:
             return False
         invalid_at = self.effective_invalid_at(fact)
         return invalid_at is None or invalid_at > self.as_of
-
