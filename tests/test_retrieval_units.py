@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from graphmem.models.edges import FactEdge
 from graphmem.models.records import Entity, Fact
 from graphmem.retrieval.entry_points import mentioned_entities
 from graphmem.retrieval.expansion import expand, trace_paths
@@ -66,8 +67,7 @@ def chain() -> tuple[Subgraph, dict[str, uuid.UUID], dict[str, Fact]]:
             user_id="u",
         )
     graph = Subgraph()
-    for f in facts.values():
-        graph.add(f)
+    graph.add(FactEdge.of(f) for f in facts.values())
     return graph, ids, facts
 
 

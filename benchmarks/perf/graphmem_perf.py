@@ -290,11 +290,23 @@ def measure(
         t0 = time.perf_counter()
         retriever.search(q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"])
         warm.append(time.perf_counter() - t0)
+    # Facts only (what Mem0 returns), still with graph expansion: after the warm pass.
+    facts_only = []
+    for q in qs:
+        t0 = time.perf_counter()
+        retriever.search(
+            q["text"],
+            Scope.of(user_id=q["user_id"]),
+            query_vector=q["vector"],
+            include=["facts"],
+        )
+        facts_only.append(time.perf_counter() - t0)
     result: dict[str, Any] = {
         "open_s": opened,
         "rss_after_open_mib": rss_open,
         "search_vector": percentiles(timings),
         "search_vector_warm": percentiles(warm),
+        "search_facts_vector": percentiles(facts_only),
         "queries_with_facts": hits / len(qs),
         "cpu_ms_per_search": cpu_ms,
     }
@@ -310,6 +322,13 @@ def measure(
             memory.search(text, user_id=q["user_id"])
             embed_timings.append(time.perf_counter() - t0)
         result["search_embed"] = percentiles(embed_timings)
+        facts_embed = []
+        for n, q in enumerate(qs[:embed_queries]):
+            text = f"{q['text']} (facts {n})"
+            t0 = time.perf_counter()
+            memory.search(text, user_id=q["user_id"], include=["facts"])
+            facts_embed.append(time.perf_counter() - t0)
+        result["search_facts_embed"] = percentiles(facts_embed)
     result["peak_rss_mib"] = peak_rss_mib()
     counts = memory.store.counts()
     result["counts"] = {

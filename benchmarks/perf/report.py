@@ -104,6 +104,13 @@ def markdown(run: dict[str, Any]) -> str:
             f"{g['disk_mib']:.0f} | "
             f"{g.get('reindex_s', float('nan')):.1f} |"
         )
+        fv, fe = g.get("search_facts_vector"), g.get("search_facts_embed")
+        if fv:
+            lines.append(
+                f"| {scale['facts']:,} | graphmem, facts only | {_ms(fv, 'p50')} / "
+                f"{_ms(fv, 'p95')} / {_ms(fv, 'p99')} | - | {_ms(fe, 'p50')} / {_ms(fe, 'p95')} / "
+                f"{_ms(fe, 'p99')} | - | - | - | - |"
+            )
         if m:
             mv, me = m["search_vector"], m["search_embed"]
             lines.append(
@@ -124,7 +131,15 @@ def markdown(run: dict[str, Any]) -> str:
                 for s in warm
             ),
         ]
-    lines += ["", "Ratios graphmem/Mem0 (lower is better for latency):", ""]
+    lines += [
+        "",
+        "'facts only' is `search(include=[\"facts\"])`: the same facts, with graph "
+        "expansion, but no episode indexes read and no entities or episodes ranked (Mem0 "
+        "returns memories only). It runs after the warm pass.",
+        "",
+        "Ratios graphmem/Mem0 (lower is better for latency):",
+        "",
+    ]
     for scale in run["scales"]:
         m = scale.get("mem0")
         if not m:
@@ -137,6 +152,14 @@ def markdown(run: dict[str, Any]) -> str:
             f"embedding p50 {_ratio(g['search_embed']['p50'], m['search_embed']['p50'])}, p95 "
             f"{_ratio(g['search_embed']['p95'], m['search_embed']['p95'])}"
         )
+        fv, fe = g.get("search_facts_vector"), g.get("search_facts_embed")
+        if fv and fe:
+            lines[-1] += (
+                f"; facts only: vector p50 {_ratio(fv['p50'], m['search_vector']['p50'])}, "
+                f"p95 {_ratio(fv['p95'], m['search_vector']['p95'])}, with query embedding "
+                f"p50 {_ratio(fe['p50'], m['search_embed']['p50'])}, "
+                f"p95 {_ratio(fe['p95'], m['search_embed']['p95'])}"
+            )
     lines += ["", *[f"- {note}" for note in run.get("notes", [])], ""]
     return "\n".join(lines) + "\n"
 
@@ -168,6 +191,8 @@ def plot(scales: list[dict[str, Any]], path: Path) -> None:
     series = (
         ("graphmem", "search_vector", "graphmem (graph expansion), query vector", "-o"),
         ("graphmem", "search_embed", "graphmem, embedding the query", "--o"),
+        ("graphmem", "search_facts_vector", "graphmem facts only, query vector", "-^"),
+        ("graphmem", "search_facts_embed", "graphmem facts only, embedding the query", "--^"),
         ("mem0", "search_vector", "Mem0 (flat vector), query vector", "-s"),
         ("mem0", "search_embed", "Mem0, embedding the query", "--s"),
     )

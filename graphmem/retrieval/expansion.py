@@ -90,15 +90,29 @@ MAX_ROUTE_HOPS = 3
 
 
 @dataclass(slots=True)
-class _Route:
-    """The best route found to an entity: its score, and the hop that reached it."""
+class _Routes:
+    """The best route found to each entity, by entity number: its score, and the hop
+    that reached it. Lists rather than an object per entity: the search may settle
+    every entity of the subgraph."""
 
-    score: float
-    hops: int
-    fact: int = -1
+    score: list[float]
+    fact: list[int]
     """Number of the fact of the last hop (-1 at an anchor)."""
-    previous: int = -1
+    previous: list[int]
     """Number of the entity that hop leaves from."""
+    settled: bytearray
+    """1 for the entities whose best route is final."""
+
+    def steps(self, entity: int) -> list[tuple[int, int]]:
+        """The (fact, entity it leaves from) hops of the route to ``entity``, anchor
+        first."""
+        steps: list[tuple[int, int]] = []
+        fact, previous = self.fact, self.previous
+        while fact[entity] >= 0:
+            steps.append((fact[entity], previous[entity]))
+            entity = previous[entity]
+        steps.reverse()
+        return steps
 
 
 def trace_paths(
@@ -118,7 +132,8 @@ def trace_paths(
     """
     wanted = [(i, graph.numbers.get(i)) for i in fact_ids]
     targets = {end for _, n in wanted if n is not None for end in _ends(graph, n)}
-    decay = [_decay(r) for r in graph.per_fact(relevance)]
+    # Per hop, halved unless the fact matched the query.
+    decay = [0.5 * (1.0 + min(r, 1.0)) for r in graph.per_fact(relevance)]
     starts = {number: w for number, w in graph.per_entity(anchors).items() if w > 0}
     routes = _best_routes(graph, starts, decay, targets)
     paths: dict[uuid.UUID, list[list[PathHop]]] = {}
@@ -127,13 +142,12 @@ def trace_paths(
             continue
         options: list[tuple[float, list[tuple[int, int]]]] = []
         for start in dict.fromkeys(_ends(graph, fact)):
-            origin = routes.get(start)
-            if origin is None:
+            if not routes.settled[start]:
                 continue
-            steps = _steps(routes, start)
+            steps = routes.steps(start)
             if any(step_fact == fact for step_fact, _ in steps):
                 continue
-            options.append((origin.score * decay[fact], [*steps, (fact, start)]))
+            options.append((routes.score[start] * decay[fact], [*steps, (fact, start)]))
         options.sort(key=lambda option: -option[0])
         distinct: dict[frozenset[int], list[tuple[int, int]]] = {}
         for _, steps in options:  # a fact between two anchors is one path, not two
@@ -149,55 +163,55 @@ def _ends(graph: Subgraph, fact: int) -> tuple[int, int]:
     return graph.subjects[fact], graph.objects[fact]
 
 
-def _decay(relevance: float) -> float:
-    """Per-hop factor of a path score: halved, unless the fact matched the query."""
-    return 0.5 * (1.0 + min(relevance, 1.0))
-
-
 def _best_routes(
     graph: Subgraph, starts: Mapping[int, float], decay: Sequence[float], targets: set[int]
-) -> dict[int, _Route]:
+) -> _Routes:
     """The best route to every entity settled before all ``targets`` were."""
-    best: dict[int, _Route] = {}
+    count = len(graph.entity_ids)
+    routes = _Routes([0.0] * count, [-1] * count, [-1] * count, bytearray(count))
+    score, via_fact, via_entity, settled = (
+        routes.score,
+        routes.fact,
+        routes.previous,
+        routes.settled,
+    )
+    hops = [0] * count
+    reached = bytearray(count)
     heap: list[tuple[float, int, int]] = []
     order = 0  # tie-breaker, so that equal scores pop in the order they were pushed
     for start, weight in starts.items():
-        best[start] = _Route(weight, 0)
+        score[start] = weight
+        reached[start] = 1
         heap.append((-weight, order, start))
         order += 1
     heapq.heapify(heap)
-    settled: dict[int, _Route] = {}
     remaining = set(targets)
+    subjects, objects, incident = graph.subjects, graph.objects, graph.incident
     while heap and remaining:
         negative, _, entity = heapq.heappop(heap)
-        if entity in settled:
+        if settled[entity]:
             continue
-        route = settled[entity] = best[entity]
+        settled[entity] = 1
         remaining.discard(entity)
-        if route.hops >= MAX_ROUTE_HOPS:
+        next_hops = hops[entity] + 1
+        if next_hops > MAX_ROUTE_HOPS:
             continue
-        for fact in graph.incident[entity]:
-            other = graph.other_end(fact, entity)
-            if other in settled:
+        for fact in incident[entity]:
+            other = subjects[fact]
+            if other == entity:
+                other = objects[fact]
+            if settled[other]:
                 continue
-            score = -negative * decay[fact]
-            known = best.get(other)
-            if known is None or score > known.score:
-                best[other] = _Route(score, route.hops + 1, fact, entity)
-                heapq.heappush(heap, (-score, order, other))
+            candidate = -negative * decay[fact]
+            if not reached[other] or candidate > score[other]:
+                reached[other] = 1
+                score[other] = candidate
+                hops[other] = next_hops
+                via_fact[other] = fact
+                via_entity[other] = entity
+                heapq.heappush(heap, (-candidate, order, other))
                 order += 1
-    return settled
-
-
-def _steps(routes: Mapping[int, _Route], entity: int) -> list[tuple[int, int]]:
-    """The (fact, entity it leaves from) hops of the route to ``entity``, anchor first."""
-    steps: list[tuple[int, int]] = []
-    route = routes[entity]
-    while route.fact >= 0:
-        steps.append((route.fact, route.previous))
-        route = routes[route.previous]
-    steps.reverse()
-    return steps
+    return routes
 
 
 def _hop(graph: Subgraph, fact: int, start: int) -> PathHop:

@@ -12,7 +12,7 @@ records (the edges do not carry metadata).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -70,28 +70,31 @@ class Subgraph:
     def __contains__(self, fact_id: object) -> bool:
         return fact_id in self.numbers
 
-    def add(self, fact: FactEdge) -> None:
-        """Add a fact (once) as an edge between its subject and object."""
-        if fact.id in self.numbers:
-            return
-        number = len(self.edges)
-        self.numbers[fact.id] = number
-        self.edges.append(fact)
-        subject = self._entity(fact.subject_id)
-        obj = self._entity(fact.object_id)
-        self.subjects.append(subject)
-        self.objects.append(obj)
-        self.incident[subject].append(number)
-        if obj != subject:
-            self.incident[obj].append(number)
-
-    def _entity(self, entity_id: uuid.UUID) -> int:
-        number = self.entity_numbers.get(entity_id)
-        if number is None:
-            number = self.entity_numbers[entity_id] = len(self.entity_ids)
-            self.entity_ids.append(entity_id)
-            self.incident.append([])
-        return number
+    def add(self, facts: Iterable[FactEdge]) -> None:
+        """Add facts (each once) as edges between their subjects and objects."""
+        # One dict operation per id: hashing a UUID runs Python code.
+        numbers, edges, subjects, objects = self.numbers, self.edges, self.subjects, self.objects
+        entity_numbers, entity_ids, incident = self.entity_numbers, self.entity_ids, self.incident
+        for fact in facts:
+            number = len(edges)
+            if numbers.setdefault(fact.id, number) != number:
+                continue
+            edges.append(fact)
+            ends = []
+            for entity_id in (fact.subject_id, fact.object_id):
+                entity = len(entity_ids)
+                if entity_numbers.setdefault(entity_id, entity) == entity:
+                    entity_ids.append(entity_id)
+                    incident.append([])
+                else:
+                    entity = entity_numbers[entity_id]
+                ends.append(entity)
+            subject, obj = ends
+            subjects.append(subject)
+            objects.append(obj)
+            incident[subject].append(number)
+            if obj != subject:
+                incident[obj].append(number)
 
     def other_end(self, fact: int, entity: int) -> int:
         """The number of the entity at the other end of fact ``fact`` from ``entity``."""
@@ -142,8 +145,7 @@ def fetch_subgraph(
     if not seeds:
         return graph
     first = _edges(store, scope, list(seeds), view, condition, settings)
-    for fact in _strongest(first, relevance, settings.max_subgraph_facts):
-        graph.add(fact)
+    graph.add(_strongest(first, relevance, settings.max_subgraph_facts))
     if settings.hops < 2 or settings.frontier_limit == 0:
         return graph
     frontier = _frontier(graph, seeds, relevance, settings.frontier_limit)
@@ -152,8 +154,7 @@ def fetch_subgraph(
     room = settings.max_subgraph_facts - len(graph)
     reached = _edges(store, scope, frontier, view, condition, settings)
     second = [f for f in reached if f.id not in graph]
-    for fact in _strongest(second, relevance, room):
-        graph.add(fact)
+    graph.add(_strongest(second, relevance, room))
     return graph
 
 
