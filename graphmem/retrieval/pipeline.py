@@ -32,6 +32,7 @@ from graphmem.models.results import (
 )
 from graphmem.models.scope import Scope
 from graphmem.retrieval.bridge import bridge_scores
+from graphmem.retrieval.entities import rank_entities
 from graphmem.retrieval.entry_points import EntryPoints, find_entry_points
 from graphmem.retrieval.episodes import (
     EntityLinks,
@@ -48,7 +49,7 @@ from graphmem.retrieval.facts import (
     relevance_of,
     seeds_of,
 )
-from graphmem.retrieval.fusion import mmr, ranked, ranked_ids, weighted_rrf
+from graphmem.retrieval.fusion import mmr, ranked, ranked_ids
 from graphmem.retrieval.history import superseded_versions
 from graphmem.retrieval.query_vectors import QueryVectors
 from graphmem.retrieval.rerank import Reranker, apply_reranker
@@ -138,7 +139,7 @@ class Retriever:
                 scored_facts += superseded_versions(self._store, scope, scored_facts, view, filters)
         entities: list[ScoredEntity] = []
         if ResultKind.ENTITIES in kinds:
-            entities = self._rank_entities(entry, expansion, scope, limit)
+            entities = rank_entities(self._store, entry, expansion, scope, limit, settings)
         episodes: list[ScoredEpisode] = []
         if ResultKind.EPISODES in kinds:
             episodes = self._rank_episodes(
@@ -255,41 +256,6 @@ class Retriever:
             )
             pairs = [(i, best[i]) for i in chosen] + pairs[depth:]
         return pairs
-
-    def _rank_entities(
-        self, entry: EntryPoints, expansion: Expansion, scope: Scope, limit: int
-    ) -> list[ScoredEntity]:
-        settings = self.settings
-        graph_order = expansion.best_entities(settings.entity_k * 4)
-        w_vector, w_keyword, w_mention, w_graph = settings.entity_weights
-        scores = weighted_rrf(
-            [
-                (ranked_ids(entry.entity_vector), w_vector),
-                (ranked_ids(entry.entity_keyword), w_keyword),
-                (entry.mentioned, w_mention),
-                (graph_order, w_graph),
-            ],
-            k=settings.rrf_k,
-        )
-        order = ranked(scores)[:limit]
-        missing = [i for i in order if i not in entry.entities]
-        loaded = dict(entry.entities)
-        loaded.update({e.id: e for e in self._store.get_entities(missing)})
-        lists = (
-            ("vector", set(ranked_ids(entry.entity_vector))),
-            ("keyword", set(ranked_ids(entry.entity_keyword))),
-            ("mention", set(entry.mentioned)),
-            ("graph", set(graph_order)),
-        )
-        return [
-            ScoredEntity(
-                entity=loaded[i],
-                score=scores[i],
-                sources=[name for name, members in lists if i in members],
-            )
-            for i in order
-            if i in loaded and scope.contains_entity(loaded[i].owner)
-        ]
 
     def _rank_episodes(
         self,
