@@ -67,6 +67,9 @@ if TYPE_CHECKING:
     from graphmem.llm.base import LLM
     from graphmem.transfer import TransferCounts
 
+_CONTEXT_KINDS = (ResultKind.FACTS, ResultKind.EPISODES)
+"""What a context block is written from (it lists no entities)."""
+
 
 def _uuid(value: uuid.UUID | str, what: str = "id") -> uuid.UUID:
     if isinstance(value, uuid.UUID):
@@ -305,7 +308,13 @@ class Memory:
     ) -> str:
         """A prompt-ready block of what memory knows about ``query``, within ``max_tokens``."""
         result = self.search(
-            query, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=30, as_of=as_of
+            query,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            limit=30,
+            as_of=as_of,
+            include=_CONTEXT_KINDS,
         )
         return build_context(result, max_tokens=_limit(max_tokens, "max_tokens"))
 
@@ -329,7 +338,13 @@ class Memory:
                 "MemoryConfig(llm=LLMConfig(...))"
             )
         result = self.search(
-            question, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=30, as_of=as_of
+            question,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            limit=30,
+            as_of=as_of,
+            include=_CONTEXT_KINDS,
         )
         context = build_context(result, max_tokens=max_context_tokens, cite_ids=True)
         allowed = {hit.fact.id for hit in result.facts}
