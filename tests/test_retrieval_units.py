@@ -6,6 +6,7 @@ import uuid
 
 from graphmem.models.edges import FactEdge
 from graphmem.models.records import Entity, Fact
+from graphmem.models.results import PathHop
 from graphmem.retrieval.entry_points import mentioned_entities
 from graphmem.retrieval.expansion import expand, trace_paths
 from graphmem.retrieval.fusion import mmr, weighted_rrf
@@ -91,3 +92,52 @@ def test_paths_follow_the_graph_from_the_anchor_in_either_direction() -> None:
     assert hops == [("D", "C"), ("C", "B"), ("B", "A")]
     assert [(h.from_entity, h.to_entity) for h in paths[facts["CD"].id][0]] == [("D", "C")]
     assert trace_paths(graph, {}, {}, [facts["AB"].id], 2) == {facts["AB"].id: []}
+
+
+def graph_of(links: list[tuple[str, str]]) -> tuple[Subgraph, dict[str, FactEdge]]:
+    """A subgraph with one ``linked_to`` fact per pair, keyed "AB" etc."""
+    ids: dict[str, uuid.UUID] = {}
+    facts = {
+        s + o: FactEdge.of(
+            Fact(
+                subject_id=ids.setdefault(s, uuid.uuid4()),
+                predicate="linked_to",
+                object_id=ids.setdefault(o, uuid.uuid4()),
+                fact=f"{s} is linked to {o}.",
+                subject_name=s,
+                object_name=o,
+                user_id="u",
+            )
+        )
+        for s, o in links
+    }
+    graph = Subgraph()
+    graph.add(facts.values())
+    return graph, facts
+
+
+def hops_of(path: list[PathHop]) -> list[str]:
+    return [h.from_entity + h.to_entity for h in path]
+
+
+def test_paths_reach_three_hops_out_and_a_fact_beyond_them_has_none() -> None:
+    line = [("A", "B"), ("B", "C"), ("C", "D"), ("D", "E"), ("E", "F")]
+    graph, facts = graph_of([*line, ("X", "Y")])
+    anchor = {graph.entity_ids[graph.subjects[graph.numbers[facts["AB"].id]]]: 1.0}
+    wanted = [facts[k].id for k in ("DE", "EF", "XY")]
+    paths = trace_paths(graph, anchor, {}, wanted, 2)
+    # D is three hops from A: a path may end with the fact leaving it.
+    assert [hops_of(p) for p in paths[facts["DE"].id]] == [["AB", "BC", "CD", "DE"]]
+    assert paths[facts["EF"].id] == []  # E is four hops out: routes stop before it
+    assert paths[facts["XY"].id] == []  # not connected to the anchor at all
+
+
+def test_the_path_over_query_relevant_facts_wins_and_both_ends_give_distinct_paths() -> None:
+    # Two routes from A to D: over B (relevant facts) and over C (unrelated ones).
+    graph, facts = graph_of([("A", "B"), ("B", "D"), ("A", "C"), ("C", "D"), ("D", "E")])
+    anchor = {graph.entity_ids[graph.subjects[graph.numbers[facts["AB"].id]]]: 1.0}
+    relevant = {facts["AB"].id: 1.0, facts["BD"].id: 1.0}
+    paths = trace_paths(graph, anchor, relevant, [facts["DE"].id, facts["CD"].id], 2)
+    assert [hops_of(p) for p in paths[facts["DE"].id]] == [["AB", "BD", "DE"]]
+    # Through C, or from D's side: the better route (via B) comes first.
+    assert [hops_of(p) for p in paths[facts["CD"].id]] == [["AB", "BD", "DC"], ["AC", "CD"]]
