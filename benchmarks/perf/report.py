@@ -137,9 +137,9 @@ def markdown(run: dict[str, Any]) -> str:
         "expansion, but no episode indexes read and no entities or episodes ranked (Mem0 "
         "returns memories only). It runs after the warm pass.",
         "",
-        "Ratios graphmem/Mem0 (lower is better for latency):",
-        "",
     ]
+    if any(scale.get("mem0") for scale in run["scales"]):
+        lines += ["Ratios graphmem/Mem0 (lower is better for latency):", ""]
     for scale in run["scales"]:
         m = scale.get("mem0")
         if not m:
