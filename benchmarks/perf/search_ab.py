@@ -9,9 +9,9 @@ two commits, run it alternately from each (``PYTHONPATH=<a checkout of the other
         --queries benchmarks/out/perf/queries-100000.json --out /tmp/after.json \\
         --compare /tmp/before.json
 
-With ``--embed`` the queries are embedded by the real model (one torch thread), as
-an application's searches are, and each timed pass prints wall p50/p95 too: work
-overlapped with the embedding shows in wall time, not CPU. Each pass appends its
+Each timed pass prints wall p50/p95 too: work overlapped on two threads shows in
+wall time, not CPU. With ``--embed`` the queries are embedded by the real model (one
+torch thread), as an application's searches are. Each pass appends its
 number to every query, so no pass is answered from the query-vector cache.
 
 The store is copied to a temporary directory first, so the original is never touched.
@@ -60,7 +60,11 @@ def main() -> None:
     parser.add_argument(
         "--embed", action="store_true", help="embed the query texts instead of using stored vectors"
     )
+    parser.add_argument(
+        "--include", help="comma-separated kinds to return (default: facts,entities,episodes)"
+    )
     args = parser.parse_args()
+    include = args.include.split(",") if args.include else None
     queries = json.loads(args.queries.read_text())
     with copy_of(args.store, embedder_threads=1 if args.embed else None) as retriever:
         results = [
@@ -69,6 +73,7 @@ def main() -> None:
                     q["text"],
                     Scope.of(user_id=q["user_id"]),
                     query_vector=None if args.embed else q["vector"],
+                    include=include,
                 )
             )
             for q in queries
@@ -76,12 +81,12 @@ def main() -> None:
         cpu_ms = []
         for round_number in range(args.rounds):
             start = time.process_time()
-            wall = np.asarray(run(retriever, queries, round_number if args.embed else None))
-            if args.embed:
-                print(
-                    f"round {round_number}: wall p50 {np.percentile(wall, 50) * 1000:.1f} "
-                    f"p95 {np.percentile(wall, 95) * 1000:.1f} ms"
-                )
+            tag = round_number if args.embed else None
+            wall = np.asarray(run(retriever, queries, tag, include=include))
+            print(
+                f"round {round_number}: wall p50 {np.percentile(wall, 50) * 1000:.1f} "
+                f"p95 {np.percentile(wall, 95) * 1000:.1f} ms"
+            )
             cpu_ms.append((time.process_time() - start) * 1000 / len(queries))
     print("CPU ms per search, by round:", " ".join(f"{ms:.1f}" for ms in cpu_ms))
     args.out.write_text(json.dumps(results))
