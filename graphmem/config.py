@@ -72,7 +72,7 @@ class MemoryConfig(BaseModel):
     """Embed fact sentences for vector search over facts."""
     durability: Literal["normal", "full"] = "normal"
     busy_timeout: float = Field(default=30.0, gt=0)
-    edge_cache_facts: int = Field(default=250_000, ge=0)
+    edge_cache_facts: int = Field(default=500_000, ge=0)
     """Facts the embedded store keeps in memory as graph edges for search, for the
     owners searched most often lately (0: read every neighbourhood from disk)."""
 

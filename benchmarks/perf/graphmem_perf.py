@@ -265,12 +265,24 @@ def _user_records(
 
 
 def measure(
-    store_dir: Path, queries_path: Path, threads: int, embed_queries: int, reindex: bool
+    store_dir: Path,
+    queries_path: Path,
+    threads: int,
+    embed_queries: int,
+    reindex: bool,
+    edge_cache_facts: int | None = None,
 ) -> dict[str, Any]:
-    """Open time, search latency (graph expansion on), RSS, disk size, reindex time."""
+    """Open time, search latency (graph expansion on), RSS, disk size, reindex time.
+
+    ``edge_cache_facts`` overrides :attr:`MemoryConfig.edge_cache_facts` (None: the
+    default), to measure what a larger or smaller search cache buys.
+    """
     qs = json.loads(queries_path.read_text())
+    config = MemoryConfig(path=store_dir, use_llm=False)
+    if edge_cache_facts is not None:
+        config = config.model_copy(update={"edge_cache_facts": edge_cache_facts})
     start = time.perf_counter()
-    memory = Memory(MemoryConfig(path=store_dir, use_llm=False))
+    memory = Memory(config)
     opened = time.perf_counter() - start
     retriever = memory._retriever
     rss_open = peak_rss_mib()
@@ -358,6 +370,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--embed-queries", type=int, default=100)
     parser.add_argument("--reindex", action="store_true")
+    parser.add_argument("--edge-cache-facts", type=int, help="MemoryConfig.edge_cache_facts")
     parser.add_argument("--export", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
@@ -369,7 +382,14 @@ def main() -> None:
     elif args.phase == "build":
         out = build(args.dir, args.facts, args.users, args.queries, args.export)
     else:
-        out = measure(args.dir, args.queries, args.threads, args.embed_queries, args.reindex)
+        out = measure(
+            args.dir,
+            args.queries,
+            args.threads,
+            args.embed_queries,
+            args.reindex,
+            args.edge_cache_facts,
+        )
     args.out.write_text(json.dumps(out, indent=1))
 
 

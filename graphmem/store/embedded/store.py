@@ -67,7 +67,7 @@ class EmbeddedStore:
         busy_timeout: float = 30.0,
         durability: str = "normal",
         exact_threshold: int = 20_000,
-        edge_cache_facts: int = 250_000,
+        edge_cache_facts: int = 500_000,
         progress: ProgressCallback | None = None,
     ) -> None:
         self._directory = Path(directory).expanduser()
