@@ -82,12 +82,10 @@ class Subgraph:
             edges.append(fact)
             ends = []
             for entity_id in (fact.subject_id, fact.object_id):
-                entity = len(entity_ids)
-                if entity_numbers.setdefault(entity_id, entity) == entity:
+                entity = entity_numbers.setdefault(entity_id, len(entity_ids))
+                if entity == len(entity_ids):
                     entity_ids.append(entity_id)
                     incident.append([])
-                else:
-                    entity = entity_numbers[entity_id]
                 ends.append(entity)
             subject, obj = ends
             subjects.append(subject)
