@@ -28,6 +28,7 @@ from graphmem.embedding.base import Embedder, Vectors
 from graphmem.models.records import Entity, Episode, Fact
 from graphmem.models.scope import Scope
 from graphmem.resolution.names import normalize_name
+from graphmem.retrieval import Retriever
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 SESSION_TURNS = 10
@@ -264,6 +265,36 @@ def _user_records(
                     mentions.append((episode.id, e.id))
 
 
+def _timed_with_vectors(
+    retriever: Retriever, queries: list[dict[str, Any]], include: list[str] | None = None
+) -> tuple[list[float], int]:
+    """Wall seconds of each query's search with its stored vector, and how many of the
+    searches found facts (results are not kept: the run measures peak RSS)."""
+    timings, with_facts = [], 0
+    for q in queries:
+        t0 = time.perf_counter()
+        result = retriever.search(
+            q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"], include=include
+        )
+        timings.append(time.perf_counter() - t0)
+        with_facts += bool(result.facts)
+    return timings, with_facts
+
+
+def _timed_embedded(
+    memory: Memory, queries: list[dict[str, Any]], tag: str, include: list[str] | None = None
+) -> list[float]:
+    """Wall seconds of each query's search, its text embedded; ``tag`` and the query's
+    position make every text distinct, so no search is answered from the query cache."""
+    timings = []
+    for n, q in enumerate(queries):
+        text = f"{q['text']} ({tag}{n})"
+        t0 = time.perf_counter()
+        memory.search(text, user_id=q["user_id"], include=include)
+        timings.append(time.perf_counter() - t0)
+    return timings
+
+
 def measure(
     store_dir: Path,
     queries_path: Path,
@@ -288,38 +319,20 @@ def measure(
     rss_open = peak_rss_mib()
     for q in qs[:20]:
         retriever.search(q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"])
-    timings, hits = [], 0
     cpu0 = time.process_time()
-    for q in qs:
-        t0 = time.perf_counter()
-        res = retriever.search(q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"])
-        timings.append(time.perf_counter() - t0)
-        hits += bool(res.facts)
+    timings, found = _timed_with_vectors(retriever, qs)
     cpu_ms = (time.process_time() - cpu0) * 1000 / len(qs)
     # The same queries again: every owner searched above now has its edges in memory.
-    warm = []
-    for q in qs:
-        t0 = time.perf_counter()
-        retriever.search(q["text"], Scope.of(user_id=q["user_id"]), query_vector=q["vector"])
-        warm.append(time.perf_counter() - t0)
+    warm, _ = _timed_with_vectors(retriever, qs)
     # Facts only (what Mem0 returns), still with graph expansion: after the warm pass.
-    facts_only = []
-    for q in qs:
-        t0 = time.perf_counter()
-        retriever.search(
-            q["text"],
-            Scope.of(user_id=q["user_id"]),
-            query_vector=q["vector"],
-            include=["facts"],
-        )
-        facts_only.append(time.perf_counter() - t0)
+    facts_only, _ = _timed_with_vectors(retriever, qs, include=["facts"])
     result: dict[str, Any] = {
         "open_s": opened,
         "rss_after_open_mib": rss_open,
         "search_vector": percentiles(timings),
         "search_vector_warm": percentiles(warm),
         "search_facts_vector": percentiles(facts_only),
-        "queries_with_facts": hits / len(qs),
+        "queries_with_facts": found / len(qs),
         "cpu_ms_per_search": cpu_ms,
     }
     if embed_queries:
@@ -327,19 +340,9 @@ def measure(
         embedder.embed(["warm up"])
         # The real embedder in place of the lazy one, after the open was timed.
         retriever._embedder = embedder
-        embed_timings = []
-        for n, q in enumerate(qs[:embed_queries]):
-            text = f"{q['text']} ({n})"  # distinct texts: no query-cache hits
-            t0 = time.perf_counter()
-            memory.search(text, user_id=q["user_id"])
-            embed_timings.append(time.perf_counter() - t0)
-        result["search_embed"] = percentiles(embed_timings)
-        facts_embed = []
-        for n, q in enumerate(qs[:embed_queries]):
-            text = f"{q['text']} (facts {n})"
-            t0 = time.perf_counter()
-            memory.search(text, user_id=q["user_id"], include=["facts"])
-            facts_embed.append(time.perf_counter() - t0)
+        chosen = qs[:embed_queries]
+        result["search_embed"] = percentiles(_timed_embedded(memory, chosen, ""))
+        facts_embed = _timed_embedded(memory, chosen, "facts ", include=["facts"])
         result["search_facts_embed"] = percentiles(facts_embed)
     result["peak_rss_mib"] = peak_rss_mib()
     counts = memory.store.counts()
