@@ -68,13 +68,9 @@ def organization(match: re.Match[str], speech: Speech) -> ObjectMatch | None:
     """A named organization ("Acme", "Google")."""
     # "Event" is allowed: after "work at", "Orbit Games" is a company, not a tournament.
     found = _named(match, speech, reject=_NOT_EMPLOYER)
-    return (
-        None
-        if found is None
-        else _with_type(
-            found if found.type != "Event" else ObjectMatch(found.name, found.end, "Organization"),
-            "Organization",
-        )
+    return None if found is None else _with_type(
+        found if found.type != "Event" else ObjectMatch(found.name, found.end, "Organization"),
+        "Organization",
     )
 
 
