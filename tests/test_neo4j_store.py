@@ -114,7 +114,7 @@ def test_scopes_do_not_leak_through_any_read(written: tuple[Neo4jStore, Sample, 
     store, alice, bob = written
     assert {e.owner for e in store.list_entities(BOB, limit=10)} == {BOB.owner}
     assert store.facts_of_entities(BOB, [alice.person.id]) == []
-    assert store.episodes_mentioning(BOB, [alice.person.id], limit=5) == []
+    assert store.episodes_mentioning(BOB, [alice.person.id], per_entity=5) == {}
     searches: list[tuple[IndexKind, list[float]]] = [
         ("entity", axis(0)), ("episode", axis(3)), ("fact", axis(4)),
     ]  # fmt: skip

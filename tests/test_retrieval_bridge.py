@@ -43,7 +43,6 @@ def _bridge(
         named,
         memory.embedder.embed_query("Who was its first president?"),
         hub_limit=hub_limit,
-        fanout=400,
         candidates=50,
     )
 

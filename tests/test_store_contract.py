@@ -142,8 +142,7 @@ def test_scoped_reads_never_cross_owners(store: GraphStore) -> None:
         seen |= {f.id for f in store.facts_of_entities(scope, their_entities)}
         seen |= {e.id for e in store.fact_edges_of_entities(scope, their_entities)}
         seen |= {
-            e.id
-            for e in store.fact_edges_of_entities(scope, their_entities, include_expired=True)
+            e.id for e in store.fact_edges_of_entities(scope, their_entities, include_expired=True)
         }
         for kind in ("entity", "episode", "fact"):
             for seed in range(200):
@@ -285,6 +284,7 @@ def test_fact_edges_per_entity_counts_a_fact_from_an_entity_to_itself_once(
 
 def test_transactions_are_atomic(store: GraphStore) -> None:
     lonely = episode(ALICE, "never committed", 9)
+
     def write_then_fail() -> None:
         with store.transaction() as tx:
             tx.put_episodes([lonely])
@@ -303,10 +303,39 @@ def test_names_mentions_and_provenance_lookups(store: GraphStore) -> None:
     assert [e.id for e in store.entities_by_names(ALICE.owner, ["mai"])] == [maya.id]  # type: ignore[attr-defined]
     assert store.entities_by_names(BOB.owner, ["maya"]) == []
     assert set(store.mentions_of_episodes([said.id])[said.id]) == {maya.id, made["denver"].id}  # type: ignore[attr-defined]
-    assert store.episodes_mentioning(ALICE, [maya.id], limit=5) == [(said.id, maya.id)]  # type: ignore[attr-defined]
+    assert store.episodes_mentioning(ALICE, [maya.id], per_entity=5) == {maya.id: [said.id]}  # type: ignore[attr-defined]
     with store.transaction() as tx:
         cited = tx.facts_citing_episodes([said.id])  # type: ignore[attr-defined]
     assert lives.id in {f.id for f in cited}  # type: ignore[attr-defined]
+
+
+def test_episodes_mentioning_bounds_each_entity_not_the_total(store: GraphStore) -> None:
+    # A hub mentioned by many episodes must not crowd out an entity few mention.
+    hub, rare = entity(ALICE, "Hub", 1), entity(ALICE, "Rare", 2)
+    run_two = Scope.of(user_id="alice", run_id="r2")
+    crowd = [episode(ALICE, f"hub talk {i}", 10 + i) for i in range(12)]
+    other_run = episode(run_two, "hub and rare in another run", 3)
+    old = episode(ALICE, "rare, once", 4)
+    intruder = entity(BOB, "Hub", 5)
+    theirs = episode(BOB, "bob's hub", 6)
+    with store.transaction() as tx:
+        tx.put_episodes([*crowd, other_run, old, theirs])
+        tx.put_entities([hub, rare, intruder])
+        tx.put_mentions(
+            [(e.id, hub.id) for e in crowd]
+            + [(other_run.id, hub.id), (other_run.id, rare.id), (old.id, rare.id)]
+            + [(theirs.id, intruder.id)]
+        )
+    found = store.episodes_mentioning(ALICE, [hub.id, rare.id, intruder.id], per_entity=3)  # type: ignore[attr-defined]
+    hub_episodes = sorted([*(e.id for e in crowd), other_run.id], key=str)
+    assert found == {hub.id: hub_episodes[:3], rare.id: sorted([other_run.id, old.id], key=str)}
+    narrowed = Scope.of(user_id="alice", run_id="r2")
+    assert store.episodes_mentioning(narrowed, [hub.id, rare.id], per_entity=3) == {  # type: ignore[attr-defined]
+        hub.id: [other_run.id],
+        rare.id: [other_run.id],
+    }
+    assert store.episodes_mentioning(BOB, [hub.id, rare.id], per_entity=3) == {}  # type: ignore[attr-defined]
+    assert store.episodes_mentioning(ALICE, [hub.id], per_entity=0) == {}  # type: ignore[attr-defined]
 
 
 def test_delete_entity_removes_its_facts_and_mentions(store: GraphStore) -> None:

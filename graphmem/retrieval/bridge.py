@@ -31,7 +31,6 @@ def bridge_scores(
     query_vector: Sequence[float] | npt.NDArray[np.floating],
     *,
     hub_limit: int,
-    fanout: int,
     candidates: int,
 ) -> dict[uuid.UUID, float]:
     """Scores of the episodes bridged from the ``best`` episodes (with their scores).
@@ -45,10 +44,8 @@ def bridge_scores(
     shared = {e for episode_id in best for e in links.get(episode_id, ()) if e not in named}
     if not shared:
         return {}
-    pairs = store.episodes_mentioning(scope, sorted(shared, key=str), limit=fanout)
-    by_entity: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for episode_id, entity_id in pairs:
-        by_entity.setdefault(entity_id, set()).add(episode_id)
+    # One episode past the limit is enough to tell a hub: its other mentions are not read.
+    by_entity = store.episodes_mentioning(scope, sorted(shared, key=str), per_entity=hub_limit + 1)
     # Specificity: an entity few episodes share says more (HippoRAG's node weighting).
     specificity: dict[uuid.UUID, float] = {}
     for members in by_entity.values():

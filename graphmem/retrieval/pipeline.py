@@ -330,7 +330,6 @@ class Retriever:
             evidence.named,
             query_vector,
             hub_limit=settings.bridge_hub_limit,
-            fanout=settings.bridge_fanout,
             candidates=settings.bridge_candidates,
         )
         # Only a bridged episode that would make the cut matters.

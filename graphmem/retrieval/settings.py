@@ -79,8 +79,6 @@ class RetrievalSettings:
     """Best episodes whose specific entities bridge to further episodes (0: off)."""
     bridge_hub_limit: int = 20
     """Entities mentioned by more episodes than this do not bridge."""
-    bridge_fanout: int = 400
-    """Episode-entity links read for bridging (one store query)."""
     bridge_candidates: int = 50
     """Bridged episodes scored (the most specifically linked), each by its vector."""
     speaker_boost: float = 6.0

@@ -211,9 +211,14 @@ class GraphStore(Protocol):
         ...
 
     def episodes_mentioning(
-        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, limit: int
-    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """``(episode_id, entity_id)`` pairs of the scope's episodes mentioning the entities."""
+        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, per_entity: int
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Ids of the scope's episodes mentioning each entity: at most ``per_entity`` of
+        them per entity, smallest id first; entities no such episode mentions are absent.
+
+        The bound is per entity so that a hub (mentioned everywhere) costs no more than
+        ``per_entity`` rows and cannot crowd out the other entities.
+        """
         ...
 
     def entity_names(self, owner: str) -> list[tuple[uuid.UUID, str, list[str]]]:

@@ -150,22 +150,26 @@ def mentions_of_episodes(
 
 
 def episodes_mentioning(
-    conn: sqlite3.Connection, scope: Scope, entity_ids: Sequence[uuid.UUID], *, limit: int
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """``(episode_id, entity_id)`` pairs of the scope's episodes, newest episodes first.
+    conn: sqlite3.Connection, scope: Scope, entity_ids: Sequence[uuid.UUID], *, per_entity: int
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Up to ``per_entity`` ids of the scope's episodes mentioning each entity, smallest
+    id first.
 
-    Only the first 400 entity ids are looked at.
+    One statement per entity: the ``mentions_by_entity`` index yields an entity's
+    episodes in id order, so the ``LIMIT`` stops a hub's scan after ``per_entity`` rows
+    instead of reading (and sorting) every episode that mentions it.
     """
-    where, params = scope_clause(scope, "e", use_index=False)  # found through the entities
-    ids = [str(i) for i in entity_ids[:ID_CHUNK]]
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(
-        "SELECT m.episode_id, m.entity_id FROM mentions m "
-        "JOIN episodes e ON e.id = m.episode_id "
-        f"WHERE m.entity_id IN ({marks}) AND {where} ORDER BY e.valid_at DESC LIMIT ?",
-        [*ids, *params, limit],
+    where, params = scope_clause(scope, "e", use_index=False)  # found through the mentions
+    statement = (
+        "SELECT m.episode_id FROM mentions m JOIN episodes e ON e.id = m.episode_id "
+        f"WHERE m.entity_id = ? AND {where} ORDER BY m.episode_id LIMIT ?"
     )
-    return [(parse_id(a), parse_id(b)) for a, b in rows]
+    result: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for entity_id in dict.fromkeys(entity_ids):
+        rows = conn.execute(statement, [str(entity_id), *params, per_entity]).fetchall()
+        if rows:
+            result[entity_id] = [parse_id(episode_id) for (episode_id,) in rows]
+    return result
 
 
 def entity_names(conn: sqlite3.Connection, owner: str) -> list[tuple[uuid.UUID, str, list[str]]]:

@@ -259,12 +259,14 @@ class EmbeddedStore:
         return record_reads.mentions_of_episodes(self._reader(), episode_ids)
 
     def episodes_mentioning(
-        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, limit: int
-    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """``(episode_id, entity_id)`` pairs, newest episodes first."""
-        if not entity_ids:  # nothing to look up: no connection needed
-            return []
-        return record_reads.episodes_mentioning(self._reader(), scope, entity_ids, limit=limit)
+        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, per_entity: int
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Up to ``per_entity`` ids of the scope's episodes mentioning each entity."""
+        if not entity_ids or per_entity <= 0:  # nothing to look up: no connection needed
+            return {}
+        return record_reads.episodes_mentioning(
+            self._reader(), scope, entity_ids, per_entity=per_entity
+        )
 
     def entity_names(self, owner: str) -> list[tuple[uuid.UUID, str, list[str]]]:
         """``(id, name, aliases)`` of the owner's entities."""

@@ -215,16 +215,18 @@ def mentions_of_episodes(episode_ids: Sequence[str]) -> Statement:
     )
 
 
-def episodes_mentioning(scope: Scope, entity_ids: Sequence[str], limit: int) -> Statement:
-    """The scope's episodes mentioning the entities, newest first."""
+def episodes_mentioning(scope: Scope, entity_ids: Sequence[str], per_entity: int) -> Statement:
+    """Up to ``per_entity`` ids of the scope's episodes mentioning each entity, smallest
+    id first."""
     where, params = scope_predicate("n", scope)
     return Statement(
         "MATCH (n:Episode)-[:MENTIONS]->(e:Entity)\n"
         f"WHERE e.id IN $ids AND {where}\n"
-        "WITH DISTINCT n, e ORDER BY n.valid_at DESC, n.id DESC, e.id\n"
-        "LIMIT $limit\n"
-        "RETURN n.id AS episode_id, e.id AS entity_id",
-        {**params, "ids": list(entity_ids), "limit": limit},
+        "WITH DISTINCT e.id AS entity_id, n.id AS episode_id\n"
+        "ORDER BY entity_id, episode_id\n"
+        "WITH entity_id, collect(episode_id) AS episode_ids\n"
+        "RETURN entity_id, episode_ids[..$per_entity] AS episode_ids",
+        {**params, "ids": list(entity_ids), "per_entity": per_entity},
     )
 
 

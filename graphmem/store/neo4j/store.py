@@ -286,13 +286,17 @@ class Neo4jStore:
         return result
 
     def episodes_mentioning(
-        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, limit: int
-    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-        """``(episode_id, entity_id)`` pairs of the scope's episodes, newest first."""
-        if not entity_ids or limit <= 0:
-            return []
-        rows = self.read(reads.episodes_mentioning(scope, id_list(entity_ids), limit))
-        return [(uuid.UUID(row["episode_id"]), uuid.UUID(row["entity_id"])) for row in rows]
+        self, scope: Scope, entity_ids: Sequence[uuid.UUID], *, per_entity: int
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Up to ``per_entity`` ids of the scope's episodes mentioning each entity."""
+        if not entity_ids or per_entity <= 0:
+            return {}
+        rows = self.read(reads.episodes_mentioning(scope, id_list(entity_ids), per_entity))
+        return {
+            uuid.UUID(row["entity_id"]): [uuid.UUID(i) for i in row["episode_ids"]]
+            for row in rows
+            if row["episode_ids"]
+        }
 
     def entity_names(self, owner: str) -> list[tuple[uuid.UUID, str, list[str]]]:
         """``(id, name, aliases)`` of every entity of ``owner``."""
