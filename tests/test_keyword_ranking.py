@@ -94,6 +94,44 @@ def test_equal_scores_go_newest_first(tmp_path: Path) -> None:
         assert contents(store, ALICE, "tea", 3) == ["tea number 4", "tea number 3", "tea number 2"]
 
 
+def test_document_lengths_are_read_once_until_another_connection_writes(
+    tmp_path: Path,
+) -> None:
+    with EmbeddedStore(tmp_path / "store", INFO) as store:
+        put(store, *((ALICE, f"tea with friend {n}") for n in range(30)))
+        statements: list[str] = []
+        store._reader().set_trace_callback(statements.append)  # this thread's reader
+
+        def length_reads() -> int:
+            count = sum("_docsize" in s for s in statements)
+            statements.clear()
+            return count
+
+        first = contents(store, ALICE, "tea friend")
+        assert length_reads() > 0
+        assert contents(store, ALICE, "tea friend") == first
+        assert length_reads() == 0  # the same documents: lengths known
+        put(store, (BOB, "tea"))
+        assert contents(store, ALICE, "tea friend") == first
+        assert length_reads() > 0  # a commit elsewhere: read again
+
+
+def test_an_edited_text_ranks_by_its_new_length(tmp_path: Path) -> None:
+    # An upsert keeps the record's rowid and rewrites its FTS row: a length kept from
+    # before the edit would still rank the edited text as the short one.
+    short, longer = episode(ALICE, "kayak"), episode(ALICE, "kayak trip with the club")
+    with EmbeddedStore(tmp_path / "store", INFO) as store:
+        with store.transaction() as tx:
+            tx.put_episodes([short, longer, *(episode(ALICE, f"filler {n}") for n in range(8))])
+        assert contents(store, ALICE, "kayak") == ["kayak", "kayak trip with the club"]
+        edited = short.model_copy(
+            update={"content": "kayak " + " ".join(f"word{n}" for n in range(40))}
+        )
+        with store.transaction() as tx:
+            tx.put_episodes([edited])
+        assert contents(store, ALICE, "kayak") == ["kayak trip with the club", edited.content]
+
+
 def test_statistics_come_from_fts5_size_records(tmp_path: Path) -> None:
     with EmbeddedStore(tmp_path / "store", INFO) as store, store.transaction() as tx:
         tx.put_episodes([episode(ALICE, "one two three"), episode(BOB, "four five")])
@@ -141,9 +179,9 @@ def test_ranking_equals_scoring_every_document(
     average = sum(lengths.values()) / len(lengths) if lengths else 1.0
     read: list[int] = []
 
-    def lengths_of(rowids: list[int]) -> dict[int, int]:
-        read.extend(rowids)
-        return {r: lengths[r] for r in rowids}
+    def lengths_of(rowids: np.ndarray) -> np.ndarray:
+        read.extend(rowids.tolist())
+        return np.array([lengths[r] for r in rowids.tolist()], dtype=np.float64)
 
     ranking = KeywordRanking(
         [np.array(p, dtype=np.int64) for p in postings], len(documents) + 3, average, lengths_of
@@ -162,9 +200,9 @@ def test_ranking_reads_only_lengths_that_can_reach_the_top() -> None:
     common = np.arange(1, 5001, dtype=np.int64)
     read: list[int] = []
 
-    def lengths_of(rowids: list[int]) -> dict[int, int]:
-        read.extend(rowids)
-        return dict.fromkeys(rowids, 6)
+    def lengths_of(rowids: np.ndarray) -> np.ndarray:
+        read.extend(rowids.tolist())
+        return np.full(len(rowids), 6.0)
 
     ranking = KeywordRanking([rare, common], 20_000, 6.0, lengths_of)
     best = ranking.best(5)

@@ -20,13 +20,8 @@ from graphmem.models.scope import Scope
 from graphmem.store.base import OVERFETCH, IndexKind, first_fetch
 from graphmem.store.embedded.connection import scope_clause
 from graphmem.store.embedded.edges import parse_id
-from graphmem.store.embedded.keyword import (
-    KeywordRanking,
-    owner_expression,
-    query_terms,
-    term_expression,
-    varints,
-)
+from graphmem.store.embedded.keyword import KeywordRanking, query_terms, term_expression
+from graphmem.store.embedded.keyword_statistics import KeywordStatistics
 from graphmem.store.embedded.schema import KEYWORD_TABLES, RECORD_TABLES
 from graphmem.store.embedded.schema_setup import KEYWORD_COLUMNS
 from graphmem.store.embedded.vectors import VectorIndexes
@@ -113,38 +108,6 @@ def _ids_for_rowids(
     return resolved
 
 
-class KeywordStatistics:
-    """Each owner's document count and each keyword table's average text length, for
-    one read connection.
-
-    Counting a large owner's documents costs milliseconds, and every keyword search
-    needs the count. Both are kept until another connection commits (SQLite's
-    ``data_version`` of this connection changes), whatever it wrote.
-    """
-
-    def __init__(self) -> None:
-        self._version: int | None = None
-        self._documents: dict[tuple[str, str], int] = {}
-        self._average_lengths: dict[str, float] = {}
-
-    def of(self, conn: sqlite3.Connection, fts: str, owner: str) -> tuple[int, float]:
-        """Documents of ``owner`` in the FTS5 table ``fts``, and the table's tokens per
-        document of indexed text."""
-        (version,) = conn.execute("PRAGMA data_version").fetchone()
-        if version != self._version:
-            self._documents.clear()
-            self._average_lengths.clear()
-            self._version = version
-        key = (fts, owner)
-        if key not in self._documents:
-            (self._documents[key],) = conn.execute(
-                f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?", [owner_expression(owner)]
-            ).fetchone()
-        if fts not in self._average_lengths:
-            self._average_lengths[fts] = _average_text_length(conn, fts)
-        return self._documents[key], self._average_lengths[fts]
-
-
 def keyword_search(
     reader: Reader,
     statistics: Callable[[], KeywordStatistics],
@@ -168,9 +131,10 @@ def keyword_search(
     postings = _postings(conn, fts, [term_expression(scope.owner, t, column) for t in terms])
     if not any(len(rowids) for rowids in postings):
         return []
-    documents, average_length = statistics().of(conn, fts, scope.owner)
+    stats = statistics()
+    documents, average_length = stats.of(conn, fts, scope.owner)
     ranking = KeywordRanking(
-        postings, documents, average_length, lambda rowids: _text_lengths(conn, fts, rowids)
+        postings, documents, average_length, lambda rowids: stats.lengths(conn, fts, rowids)
     )
     return _in_scope(conn, kind, scope, k, ranking.best, len(ranking))
 
@@ -185,30 +149,3 @@ def _postings(conn: sqlite3.Connection, fts: str, expressions: list[str]) -> lis
         np.empty(0, dtype=np.int64) if rowids is None else np.fromstring(rowids, np.int64, sep=",")
         for rowids in joined.fetchone()
     ]
-
-
-# FTS5 keeps each document's length in tokens per column in ``<table>_docsize`` and the
-# totals over the table in row 1 of ``<table>_data``, both as SQLite varints; the
-# indexed text is the second column (the first holds the owner's token).
-_TEXT_COLUMN = 1
-
-
-def _text_lengths(conn: sqlite3.Connection, fts: str, rowids: list[int]) -> dict[int, int]:
-    lengths: dict[int, int] = {}
-    for start in range(0, len(rowids), _CHUNK):
-        chunk = rowids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for rowid, sizes in conn.execute(
-            f"SELECT id, sz FROM {fts}_docsize WHERE id IN ({marks})", chunk
-        ):
-            # Two one-byte varints, unless the text is 128 tokens or longer.
-            lengths[rowid] = sizes[1] if len(sizes) == 2 else varints(sizes)[_TEXT_COLUMN]
-    return lengths
-
-
-def _average_text_length(conn: sqlite3.Connection, fts: str) -> float:
-    row = conn.execute(f"SELECT block FROM {fts}_data WHERE id = 1").fetchone()
-    totals = varints(row[0]) if row else []
-    if len(totals) <= 1 + _TEXT_COLUMN or totals[0] == 0:
-        return 1.0
-    return totals[1 + _TEXT_COLUMN] / totals[0]

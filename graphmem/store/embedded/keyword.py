@@ -113,10 +113,11 @@ class KeywordRanking:
         postings: Sequence[np.ndarray],
         documents: int,
         average_length: float,
-        lengths_of: Callable[[list[int]], dict[int, int]],
+        lengths_of: Callable[[np.ndarray], np.ndarray],
     ) -> None:
         """``postings``: one array of rowids per query term; ``documents``: how many
-        documents the owner has; ``lengths_of``: rowid -> length in tokens."""
+        documents the owner has; ``lengths_of``: the lengths in tokens of an array of
+        rowids, aligned with it."""
         found = [rowids for rowids in postings if len(rowids)]
         self._average_length = average_length
         self._lengths_of = lengths_of
@@ -153,11 +154,9 @@ class KeywordRanking:
 
     def _score_next(self, count: int) -> None:
         start = len(self._scores)
-        batch = self._rowids[start : start + count].tolist()
-        lengths = self._lengths_of(batch)
+        batch = self._rowids[start : start + count]
         factors = length_factor(
-            np.array([lengths.get(rowid, 1) for rowid in batch], dtype=np.float64),
-            self._average_length,
+            np.asarray(self._lengths_of(batch), dtype=np.float64), self._average_length
         )
         scores = self._sums[start : start + len(batch)] * factors
         self._scores = np.concatenate([self._scores, scores])

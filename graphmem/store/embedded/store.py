@@ -40,6 +40,7 @@ from graphmem.store.embedded.edge_cache import EdgeCache, compact_fact_log
 from graphmem.store.embedded.edges import select_edges_by_ids, select_fact_edges
 from graphmem.store.embedded.erasure import count_records, erase_everything, erase_scope
 from graphmem.store.embedded.integrity import check_store, repair_references
+from graphmem.store.embedded.keyword_statistics import KeywordStatistics
 from graphmem.store.embedded.schema_setup import initialize_schema, rebuild_keyword_tables
 from graphmem.store.embedded.transaction import (
     EmbeddedTransaction,
@@ -108,7 +109,7 @@ class EmbeddedStore:
                 self._path, busy_timeout=self._busy_timeout, synchronous=self._synchronous
             )
             self._local.conn = conn
-            self._local.keyword_statistics = index_search.KeywordStatistics()
+            self._local.keyword_statistics = KeywordStatistics()
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
@@ -291,10 +292,10 @@ class EmbeddedStore:
             self._reader, self._keyword_statistics, kind, scope, query, k
         )
 
-    def _keyword_statistics(self) -> index_search.KeywordStatistics:
+    def _keyword_statistics(self) -> KeywordStatistics:
         """This thread's keyword statistics, made with (and kept as long as) its reader."""
         self._reader()
-        statistics: index_search.KeywordStatistics = self._local.keyword_statistics
+        statistics: KeywordStatistics = self._local.keyword_statistics
         return statistics
 
     # -- administration --------------------------------------------------------------------
