@@ -67,6 +67,7 @@ def build_store(
         busy_timeout=config.busy_timeout,
         durability=config.durability,
         edge_cache_facts=config.edge_cache_facts,
+        edge_cache_gc_freeze=config.edge_cache_gc_freeze,
         progress=progress,
     )
 

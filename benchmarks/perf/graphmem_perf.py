@@ -302,14 +302,16 @@ def measure(
     embed_queries: int,
     reindex: bool,
     edge_cache_facts: int | None = None,
+    edge_cache_gc_freeze: bool = False,
 ) -> dict[str, Any]:
     """Open time, search latency (graph expansion on), RSS, disk size, reindex time.
 
     ``edge_cache_facts`` overrides :attr:`MemoryConfig.edge_cache_facts` (None: the
-    default), to measure what a larger or smaller search cache buys.
+    default), to measure what a larger or smaller search cache buys;
+    ``edge_cache_gc_freeze`` sets :attr:`MemoryConfig.edge_cache_gc_freeze`.
     """
     qs = json.loads(queries_path.read_text())
-    config = MemoryConfig(path=store_dir, use_llm=False)
+    config = MemoryConfig(path=store_dir, use_llm=False, edge_cache_gc_freeze=edge_cache_gc_freeze)
     if edge_cache_facts is not None:
         config = config.model_copy(update={"edge_cache_facts": edge_cache_facts})
     start = time.perf_counter()
@@ -374,6 +376,9 @@ def main() -> None:
     parser.add_argument("--embed-queries", type=int, default=100)
     parser.add_argument("--reindex", action="store_true")
     parser.add_argument("--edge-cache-facts", type=int, help="MemoryConfig.edge_cache_facts")
+    parser.add_argument(
+        "--edge-cache-gc-freeze", action="store_true", help="MemoryConfig.edge_cache_gc_freeze"
+    )
     parser.add_argument("--export", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
@@ -392,6 +397,7 @@ def main() -> None:
             args.embed_queries,
             args.reindex,
             args.edge_cache_facts,
+            args.edge_cache_gc_freeze,
         )
     args.out.write_text(json.dumps(out, indent=1))
 

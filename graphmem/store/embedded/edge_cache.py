@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from graphmem.models.edges import FactEdge
 from graphmem.models.scope import Scope
 from graphmem.store.base import batched
+from graphmem.store.embedded.collector import collector_paused, exempt_live_objects
 from graphmem.store.embedded.edges import EDGE_COLUMNS, edge_of_row
 
 DECAY_READS = 1_000
@@ -144,8 +145,10 @@ def _touching(
 class EdgeCache:
     """Owners' fact edges in memory, at most ``max_facts`` of them (0 disables it)."""
 
-    def __init__(self, max_facts: int) -> None:
+    def __init__(self, max_facts: int, *, gc_freeze: bool = False) -> None:
         self._max_facts = max_facts
+        self._gc_freeze = gc_freeze
+        """Exempt what is alive from cyclic collection after each load (see collector.py)."""
         self._owners: OrderedDict[str, OwnerEdges] = OrderedDict()
         self._owner_of: dict[int, str] = {}
         """Rowid -> owner, for every cached row (a deleted row has no owner left to read)."""
@@ -242,6 +245,8 @@ class EdgeCache:
             self._insert(owner, edges)
             if missed:
                 self._apply(conn, _changed_rowids(conn, loaded_at, self._seq))
+            if self._gc_freeze:
+                exempt_live_objects()
             return self._owners[owner]
 
     @property
@@ -379,7 +384,8 @@ def _load_owner(conn: sqlite3.Connection, owner: str) -> OwnerEdges:
     """Every fact of the owner."""
     cursor = conn.execute(f"SELECT rowid, {EDGE_COLUMNS} FROM facts WHERE owner = ?", [owner])
     cursor.row_factory = None
-    return OwnerEdges.build((row[0], edge_of_row(row[1:])) for row in cursor)
+    with collector_paused():
+        return OwnerEdges.build((row[0], edge_of_row(row[1:])) for row in cursor)
 
 
 def _changed_rowids(conn: sqlite3.Connection, after: int, through: int) -> list[int]:

@@ -69,6 +69,7 @@ class EmbeddedStore:
         durability: str = "normal",
         exact_threshold: int = 20_000,
         edge_cache_facts: int = 500_000,
+        edge_cache_gc_freeze: bool = False,
         progress: ProgressCallback | None = None,
     ) -> None:
         self._directory = Path(directory).expanduser()
@@ -87,7 +88,7 @@ class EmbeddedStore:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
-        self._edges = EdgeCache(edge_cache_facts)
+        self._edges = EdgeCache(edge_cache_facts, gc_freeze=edge_cache_gc_freeze)
         self._commits = 0
         self._writer = connect(
             self._path, busy_timeout=busy_timeout, synchronous=self._synchronous, memory_map=False
