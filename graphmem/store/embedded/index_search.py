@@ -17,18 +17,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from graphmem.models.scope import Scope
-from graphmem.store.base import OVERFETCH, IndexKind, first_fetch
-from graphmem.store.embedded.connection import scope_clause
+from graphmem.store.base import OVERFETCH, IndexKind, batched, first_fetch
+from graphmem.store.embedded.connection import ID_CHUNK, scope_clause
 from graphmem.store.embedded.edges import parse_id
 from graphmem.store.embedded.keyword import KeywordRanking, query_terms, term_expression
 from graphmem.store.embedded.keyword_statistics import KeywordStatistics
 from graphmem.store.embedded.schema import KEYWORD_TABLES, RECORD_TABLES
 from graphmem.store.embedded.schema_setup import KEYWORD_COLUMNS
 from graphmem.store.embedded.vectors import VectorIndexes
-
-_CHUNK = 400
-"""Rowids per statement, well under SQLite's limit on bound parameters."""
-
 
 Reader = Callable[[], sqlite3.Connection]
 """Returns the calling thread's read connection."""
@@ -97,8 +93,7 @@ def _ids_for_rowids(
         ("+owner = ?", [scope.owner]) if kind == "entity" else scope_clause(scope, use_index=False)
     )
     resolved: dict[int, uuid.UUID] = {}
-    for start in range(0, len(rowids), _CHUNK):
-        chunk = rowids[start : start + _CHUNK]
+    for chunk in batched(rowids, ID_CHUNK):
         marks = ",".join("?" * len(chunk))
         for rowid, record_id in conn.execute(
             f"SELECT rowid, id FROM {table} WHERE rowid IN ({marks}) AND {where}",

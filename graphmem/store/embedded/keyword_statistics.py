@@ -16,10 +16,9 @@ import sqlite3
 import numpy as np
 import numpy.typing as npt
 
+from graphmem.store.base import batched
+from graphmem.store.embedded.connection import ID_CHUNK
 from graphmem.store.embedded.keyword import owner_expression, varints
-
-_CHUNK = 400
-"""Rowids per statement, well under SQLite's limit on bound parameters."""
 
 # FTS5 keeps each document's length in tokens per column in ``<table>_docsize`` and the
 # totals over the table in row 1 of ``<table>_data``, both as SQLite varints; the
@@ -91,8 +90,7 @@ class KeywordStatistics:
 
 def _text_lengths(conn: sqlite3.Connection, fts: str, rowids: list[int]) -> dict[int, int]:
     lengths: dict[int, int] = {}
-    for start in range(0, len(rowids), _CHUNK):
-        chunk = rowids[start : start + _CHUNK]
+    for chunk in batched(rowids, ID_CHUNK):
         marks = ",".join("?" * len(chunk))
         for rowid, sizes in conn.execute(
             f"SELECT id, sz FROM {fts}_docsize WHERE id IN ({marks})", chunk
