@@ -304,7 +304,7 @@ class Memory:
         as_of: datetime | None = None,
     ) -> str:
         """A prompt-ready block of what memory knows about ``query``, within ``max_tokens``."""
-        result = self._context_search(query, Scope.of(user_id, agent_id, run_id), as_of)
+        result = self._context_search(query, user_id, agent_id, run_id, as_of)
         return build_context(result, max_tokens=_limit(max_tokens, "max_tokens"))
 
     def answer(
@@ -326,19 +326,26 @@ class Memory:
                 "answer() needs an LLM: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or pass "
                 "MemoryConfig(llm=LLMConfig(...))"
             )
-        result = self._context_search(question, Scope.of(user_id, agent_id, run_id), as_of)
+        result = self._context_search(question, user_id, agent_id, run_id, as_of)
         context = build_context(result, max_tokens=max_context_tokens, cite_ids=True)
         allowed = {hit.fact.id for hit in result.facts}
         return answer_question(self._llm, question, context, allowed)
 
-    def _context_search(self, query: str, scope: Scope, as_of: datetime | None) -> SearchResult:
+    def _context_search(
+        self,
+        query: str,
+        user_id: str | None,
+        agent_id: str | None,
+        run_id: str | None,
+        as_of: datetime | None,
+    ) -> SearchResult:
         """What a context block is written from: the best 30 facts and episodes (it
         lists no entities)."""
         return self.search(
             query,
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            run_id=scope.run_id,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
             limit=30,
             as_of=as_of,
             include=(ResultKind.FACTS, ResultKind.EPISODES),
