@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import synthetic
+from embedding_floor import measure_embedding_floor
 
 from graphmem import Memory, MemoryConfig
 from graphmem.embedding.base import Embedder, Vectors
@@ -127,6 +128,8 @@ def ingest(work: Path, turns: int, triples: int, threads: int) -> dict[str, Any]
                 )
         wall = time.perf_counter() - start
         result["add_facts"] = _rate(triples, wall, embedder.seconds, m.store.counts().facts)
+    # The same turn texts through the bare embedder: the ceiling on add() throughput.
+    result["embedding_floor"] = measure_embedding_floor(embedder.inner, [t for _, t in chat])
     result["peak_rss_mib"] = peak_rss_mib()
     return result
 

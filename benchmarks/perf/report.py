@@ -30,6 +30,26 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "-" if not a or not b else f"{a / b:.2f}x"
 
 
+def _embedding_floor_lines(floor: dict[str, Any] | None, mem0: dict[str, Any] | None) -> list[str]:
+    """What embedding alone costs: the throughput no storage work could exceed."""
+    if not floor:
+        return []
+    per_call, batch = floor["max_per_s_one_call_per_turn"], floor["max_per_s_one_batch"]
+    line = (
+        f"Embedding floor (the bare MiniLM embedder on the same {floor['texts']} turn texts, "
+        f"no store): one call per turn {floor['one_call_per_turn_s']:.2f} s "
+        f"(at most {per_call:.0f} turns/s), one batch {floor['one_batch_s']:.2f} s "
+        f"(at most {batch:.0f} turns/s)."
+    )
+    if mem0:
+        line += (
+            f" Even with storage free, graphmem/Mem0 could reach at most "
+            f"**{_ratio(per_call, mem0['per_s'])}** one turn per call and "
+            f"**{_ratio(batch, mem0['per_s'])}** with every turn in one batch."
+        )
+    return ["", line]
+
+
 def markdown(run: dict[str, Any]) -> str:
     """The dated section appended to RESULTS.md."""
     gi, mi = run["graphmem_ingest"], run.get("mem0_ingest")
@@ -84,6 +104,7 @@ def markdown(run: dict[str, Any]) -> str:
             lines[-1] += (
                 f"; 10-turn conversations **{_ratio(gi['add_session']['per_s'], ms['per_s'])}**"
             )
+    lines += _embedding_floor_lines(gi.get("embedding_floor"), mi)
     lines += [
         "",
         "### Search (limit 10; graphmem with graph expansion)",
