@@ -42,10 +42,14 @@ def _embedding_floor_lines(floor: dict[str, Any] | None, mem0: dict[str, Any] | 
         f"(at most {batch:.0f} turns/s)."
     )
     if mem0:
+        # Each ceiling bounds the ratio of the matching mode: one turn per call against
+        # Mem0's one turn per call, one batch against Mem0's conversations (when run).
+        batched = mem0.get("session") or mem0
         line += (
             f" Even with storage free, graphmem/Mem0 could reach at most "
             f"**{_ratio(per_call, mem0['per_s'])}** one turn per call and "
-            f"**{_ratio(batch, mem0['per_s'])}** with every turn in one batch."
+            f"**{_ratio(batch, batched['per_s'])}** with every turn in one batch (against "
+            f"Mem0's {'10-turn conversations' if mem0.get('session') else 'one turn per call'})."
         )
     return ["", line]
 
